@@ -1,0 +1,248 @@
+//! napi-pty's native core. This file is the whole Node-API surface, kept thin: each concept
+//! lives in its own module.
+//!
+//! - [`pty`]: opening pty pairs, window sizes, terminal modes.
+//! - [`child`]: the child's specification, `PATH` lookup and the fork/exec hygiene.
+//! - [`reactor`]: the single I/O thread that owns masters, reads, writes and reaps.
+//! - [`sink`]: events from the reactor to each Env's JavaScript.
+//! - [`sys`], [`error`]: raw syscalls and errors that name them.
+
+#![deny(clippy::all)]
+
+pub mod child;
+pub mod error;
+pub mod pty;
+pub mod reactor;
+pub mod sink;
+pub mod sys;
+
+use std::os::fd::IntoRawFd;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::child::{fork_pty, ChildSpec};
+
+use crate::pty::WindowSize;
+use crate::reactor::{adopt, drop_sink, NewChild, PtyShared};
+use crate::sink::{Event, EventFn, JsArgs, Sink};
+
+fn window_size(cols: u32, rows: u32) -> Result<WindowSize> {
+  let fit = |v: u32, what: &str| {
+    u16::try_from(v)
+      .ok()
+      .filter(|v| *v > 0)
+      .ok_or_else(|| Error::new(Status::InvalidArg, format!("{what} must be 1 to 65535")))
+  };
+  Ok(WindowSize {
+    cols: fit(cols, "cols")?,
+    rows: fit(rows, "rows")?,
+  })
+}
+
+/// A terminal's size in character cells.
+#[napi(object)]
+pub struct TerminalSize {
+  pub cols: u32,
+  pub rows: u32,
+}
+
+/// Both ends of a new pseudo-terminal, close-on-exec, and the slave's path.
+#[napi(object)]
+pub struct PtyPair {
+  pub master: i32,
+  pub slave: i32,
+  pub path: String,
+}
+
+/// Opens a new pseudo-terminal pair of the given size. The caller owns both fds.
+#[napi]
+pub fn openpty(cols: u32, rows: u32) -> Result<PtyPair> {
+  let pair = pty::open_pty(window_size(cols, rows)?)?;
+  Ok(PtyPair {
+    master: pair.master.into_raw_fd(),
+    slave: pair.slave.into_raw_fd(),
+    path: pair.path,
+  })
+}
+
+/// The window size of any terminal fd.
+#[napi]
+pub fn get_window_size(fd: i32) -> Result<TerminalSize> {
+  let size = pty::get_window_size(fd)?;
+  Ok(TerminalSize {
+    cols: size.cols.into(),
+    rows: size.rows.into(),
+  })
+}
+
+/// Sets the window size of any terminal fd.
+#[napi]
+pub fn set_window_size(fd: i32, cols: u32, rows: u32) -> Result<()> {
+  pty::set_window_size(fd, window_size(cols, rows)?)?;
+  Ok(())
+}
+
+/// One per Env: where the reactor delivers that Env's events. Created unreferenced; the facade
+/// references it while any of its children is active, so Node stays alive for them.
+#[napi]
+pub struct EventSink {
+  sink: Arc<Sink>,
+}
+
+#[napi]
+impl EventSink {
+  #[napi(
+    constructor,
+    ts_args_type = "callback: (kind: number, id: number, data: Buffer | null, a: number, b: number) => void"
+  )]
+  pub fn new(env: Env, callback: Function<'_, JsArgs, ()>) -> Result<Self> {
+    let callback: EventFn = callback
+      .build_threadsafe_function::<Event>()
+      .callee_handled::<false>()
+      .weak::<true>()
+      .build_callback(|ctx| Ok(ctx.value.into_js_args()))?;
+    let sink = Arc::new(Sink::new(callback));
+    // When this Env (the main thread or a worker) is torn down, its children are hung up and
+    // nothing more is delivered to it.
+    env.add_env_cleanup_hook(sink.id, drop_sink)?;
+    Ok(EventSink { sink })
+  }
+
+  /// Whether pending events keep the Env's event loop alive.
+  #[napi]
+  pub fn set_ref(&self, env: Env, referenced: bool) -> Result<()> {
+    self.sink.set_ref(&env, referenced)
+  }
+}
+
+/// What `fork` needs, validated by the facade.
+#[napi(object)]
+pub struct ForkSpec {
+  /// The program's arguments; the first is looked up on `PATH` from `env`.
+  pub argv: Vec<String>,
+  /// The child's whole environment as `NAME=value` entries.
+  pub env: Vec<String>,
+  pub cwd: Option<String>,
+  pub uid: Option<u32>,
+  pub gid: Option<u32>,
+  pub cols: u32,
+  pub rows: u32,
+}
+
+/// Forks a child on a new pty and has it exec `spec.argv`. Whether the exec succeeded arrives
+/// later as an event on `sink`.
+#[napi]
+pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
+  let size = window_size(spec.cols, spec.rows)?;
+  let child_spec = ChildSpec::new(
+    &spec.argv,
+    &spec.env,
+    spec.cwd.as_deref(),
+    spec.uid,
+    spec.gid,
+  )?;
+  let forked = fork_pty(&child_spec, size)?;
+  let shared = adopt(
+    NewChild {
+      pid: forked.pid,
+      master: forked.master,
+      report: forked.report,
+      pts_name: forked.pts_name,
+    },
+    sink.sink.clone(),
+  )?;
+  Ok(NativePty {
+    shared,
+    program: child_spec.program(),
+    cwd: child_spec.cwd(),
+  })
+}
+
+/// A child on a pty, as the reactor sees it.
+#[napi]
+pub struct NativePty {
+  shared: Arc<PtyShared>,
+  program: String,
+  cwd: Option<String>,
+}
+
+#[napi]
+impl NativePty {
+  #[napi(getter)]
+  pub fn id(&self) -> u32 {
+    self.shared.id
+  }
+
+  #[napi(getter)]
+  pub fn pid(&self) -> i32 {
+    self.shared.pid
+  }
+
+  /// The master fd, or -1 once closed.
+  #[napi(getter)]
+  pub fn fd(&self) -> i32 {
+    self.shared.master_fd().unwrap_or(-1)
+  }
+
+  #[napi(getter)]
+  pub fn pts_name(&self) -> String {
+    self.shared.pts_name.clone()
+  }
+
+  /// The program path that was executed (after the `PATH` lookup).
+  #[napi(getter)]
+  pub fn program(&self) -> String {
+    self.program.clone()
+  }
+
+  #[napi(getter)]
+  pub fn cwd(&self) -> Option<String> {
+    self.cwd.clone()
+  }
+
+  #[napi]
+  pub fn resume(&self) -> Result<()> {
+    Ok(self.shared.resume()?)
+  }
+
+  #[napi]
+  pub fn pause(&self) {
+    self.shared.pause()
+  }
+
+  /// `true` when all of `data` was written; otherwise a `Drained` event follows.
+  #[napi]
+  pub fn write(&self, data: &[u8]) -> Result<bool> {
+    Ok(self.shared.write(data)?)
+  }
+
+  /// Sends the terminal's end-of-file; same return as `write`.
+  #[napi]
+  pub fn send_eof(&self) -> Result<bool> {
+    Ok(self.shared.send_eof()?)
+  }
+
+  #[napi]
+  pub fn resize(&self, cols: u32, rows: u32) -> Result<()> {
+    Ok(self.shared.resize(window_size(cols, rows)?)?)
+  }
+
+  /// `false` when the child is already gone.
+  #[napi]
+  pub fn kill(&self, signal: i32) -> Result<bool> {
+    Ok(self.shared.kill(signal)?)
+  }
+
+  #[napi]
+  pub fn close(&self) {
+    self.shared.close()
+  }
+}
+
+impl Drop for NativePty {
+  fn drop(&mut self) {
+    self.shared.close();
+  }
+}

@@ -1,0 +1,198 @@
+//! Opening pseudo-terminal pairs and the terminal ioctls that act on either end.
+
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::error::{SysError, SysResult};
+
+/// A terminal's size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSize {
+  pub cols: u16,
+  pub rows: u16,
+}
+
+/// Both ends of a new pseudo-terminal. Both fds are close-on-exec from the moment they exist, so
+/// no child started by any thread of this process (`child_process` included) inherits them.
+pub struct PtyPair {
+  pub master: OwnedFd,
+  pub slave: OwnedFd,
+  pub path: String,
+}
+
+pub fn open_pty(size: WindowSize) -> SysResult<PtyPair> {
+  // SAFETY: posix_openpt opens /dev/ptmx and returns a new fd or -1.
+  let fd = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+  if fd < 0 {
+    return Err(SysError::last("posix_openpt"));
+  }
+  // SAFETY: fd was just returned by the kernel and is owned by nobody else.
+  let master = unsafe { OwnedFd::from_raw_fd(fd) };
+  // SAFETY: grantpt/unlockpt only act on the fd passed, which is a valid master.
+  if unsafe { libc::grantpt(fd) } != 0 {
+    return Err(SysError::last("grantpt"));
+  }
+  // SAFETY: as above.
+  if unsafe { libc::unlockpt(fd) } != 0 {
+    return Err(SysError::last("unlockpt"));
+  }
+  let path = pts_name(fd)?;
+  let c_path = std::ffi::CString::new(path.clone()).expect("ptsname has no NUL");
+  // SAFETY: c_path is a valid NUL-terminated string that outlives the call.
+  let sfd = unsafe {
+    libc::open(
+      c_path.as_ptr(),
+      libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+    )
+  };
+  if sfd < 0 {
+    return Err(SysError::last("open").with_path(path));
+  }
+  // SAFETY: sfd was just returned by open and is owned by nobody else.
+  let slave = unsafe { OwnedFd::from_raw_fd(sfd) };
+  set_window_size(master.as_raw_fd(), size)?;
+  Ok(PtyPair {
+    master,
+    slave,
+    path,
+  })
+}
+
+fn pts_name(master: RawFd) -> SysResult<String> {
+  let mut buf = [0 as libc::c_char; 128];
+  // SAFETY: ptsname_r writes at most buf.len() bytes, NUL included, into buf.
+  let rc = unsafe { libc::ptsname_r(master, buf.as_mut_ptr(), buf.len()) };
+  if rc != 0 {
+    return Err(SysError::new(rc, "ptsname_r"));
+  }
+  // SAFETY: on success ptsname_r left a NUL-terminated string in buf.
+  let name = unsafe { CStr::from_ptr(buf.as_ptr()) };
+  Ok(name.to_string_lossy().into_owned())
+}
+
+pub fn get_window_size(fd: RawFd) -> SysResult<WindowSize> {
+  let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+  // SAFETY: TIOCGWINSZ writes one winsize into ws, which is valid for writes.
+  if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0 {
+    return Err(SysError::last("ioctl"));
+  }
+  Ok(WindowSize {
+    cols: ws.ws_col,
+    rows: ws.ws_row,
+  })
+}
+
+/// Sets the size; on a pty the kernel then sends SIGWINCH to the foreground process group.
+pub fn set_window_size(fd: RawFd, size: WindowSize) -> SysResult<()> {
+  let ws = libc::winsize {
+    ws_row: size.rows,
+    ws_col: size.cols,
+    ws_xpixel: 0,
+    ws_ypixel: 0,
+  };
+  // SAFETY: TIOCSWINSZ reads one winsize from ws, which is valid for reads.
+  if unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) } != 0 {
+    return Err(SysError::last("ioctl"));
+  }
+  Ok(())
+}
+
+/// What to write to the master so that a child reading the terminal sees end-of-file: the
+/// terminal's EOF character (twice when a partial line is pending, since the first one only
+/// ends that line). Empty when the terminal is not in canonical mode, where no byte means EOF.
+pub fn eof_sequence(master: RawFd, line_pending: bool) -> SysResult<Vec<u8>> {
+  let mut t: libc::termios = unsafe { std::mem::zeroed() };
+  // SAFETY: tcgetattr writes one termios into t; on Linux a master reports its slave's settings.
+  if unsafe { libc::tcgetattr(master, &mut t) } != 0 {
+    return Err(SysError::last("tcgetattr"));
+  }
+  if t.c_lflag & libc::ICANON == 0 {
+    return Ok(Vec::new());
+  }
+  let veof = t.c_cc[libc::VEOF];
+  Ok(if line_pending {
+    vec![veof, veof]
+  } else {
+    vec![veof]
+  })
+}
+
+/// Puts the fd into non-blocking mode (idempotent).
+pub fn set_nonblocking(fd: RawFd) -> SysResult<()> {
+  // SAFETY: F_GETFL/F_SETFL only read and change this fd's status flags.
+  let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+  if flags < 0 {
+    return Err(SysError::last("fcntl"));
+  }
+  if flags & libc::O_NONBLOCK == 0 {
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+      return Err(SysError::last("fcntl"));
+    }
+  }
+  Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn fd_flags(fd: RawFd) -> i32 {
+    unsafe { libc::fcntl(fd, libc::F_GETFD) }
+  }
+
+  #[test]
+  fn pair_is_cloexec_and_sized() {
+    let pair = open_pty(WindowSize {
+      cols: 100,
+      rows: 30,
+    })
+    .unwrap();
+    assert!(pair.path.starts_with("/dev/pts/"));
+    assert_ne!(fd_flags(pair.master.as_raw_fd()) & libc::FD_CLOEXEC, 0);
+    assert_ne!(fd_flags(pair.slave.as_raw_fd()) & libc::FD_CLOEXEC, 0);
+    let size = get_window_size(pair.slave.as_raw_fd()).unwrap();
+    assert_eq!(
+      size,
+      WindowSize {
+        cols: 100,
+        rows: 30
+      }
+    );
+  }
+
+  #[test]
+  fn round_trip_translates_newlines() {
+    let pair = open_pty(WindowSize { cols: 80, rows: 24 }).unwrap();
+    let slave = pair.slave.as_raw_fd();
+    nix::unistd::write(&pair.slave, b"hi\n").unwrap();
+    let mut buf = [0u8; 16];
+    let n = nix::unistd::read(&pair.master, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hi\r\n");
+    // Input is echoed back to the master; disable echo so only the slave sees it.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    unsafe { libc::tcgetattr(slave, &mut t) };
+    t.c_lflag &= !libc::ECHO;
+    unsafe { libc::tcsetattr(slave, libc::TCSANOW, &t) };
+    nix::unistd::write(&pair.master, b"yo\n").unwrap();
+    let n = nix::unistd::read(&pair.slave, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"yo\n");
+  }
+
+  #[test]
+  fn window_size_of_non_terminal_is_enotty() {
+    let file = std::fs::File::open("/dev/null").unwrap();
+    let err = get_window_size(file.as_raw_fd()).unwrap_err();
+    assert_eq!(err.errno, libc::ENOTTY);
+    assert_eq!(err.syscall, "ioctl");
+  }
+
+  #[test]
+  fn eof_sequence_follows_canonical_mode() {
+    let pair = open_pty(WindowSize { cols: 80, rows: 24 }).unwrap();
+    let seq = eof_sequence(pair.master.as_raw_fd(), false).unwrap();
+    assert_eq!(seq, vec![4]);
+    let seq = eof_sequence(pair.master.as_raw_fd(), true).unwrap();
+    assert_eq!(seq, vec![4, 4]);
+  }
+}

@@ -1,0 +1,622 @@
+//! The process-wide reactor: one thread, one `mio::Poll`, owning the I/O of every pty.
+//!
+//! For each child it watches three fds: the master (output to read, input to flush), the
+//! child's pidfd (exit) and, until the exec has happened, the report pipe (exec result). It
+//! reaps exactly its own children with `waitpid(pid)`, so libuv's SIGCHLD handling for
+//! `child_process` is never disturbed and no SIGCHLD handler is installed.
+//!
+//! JavaScript talks to it through [`PtyShared`] (atomics and locks it may touch from the JS
+//! thread) and [`Command`]s carried by a `mio::Waker`. Events go back through each Env's
+//! [`Sink`]. Reading obeys a credit: at most [`MAX_INFLIGHT`] chunks are on their way to JS,
+//! and none while the JS side has paused, so memory stays bounded whatever the child prints.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+
+use crate::child::{read_report, Step};
+use crate::error::{SysError, SysResult};
+use crate::pty::{eof_sequence, set_nonblocking, set_window_size, WindowSize};
+use crate::sink::{Event, Sink};
+use crate::sys::{pidfd_open, pidfd_send_signal};
+
+/// Bytes asked of the master per read.
+pub const READ_CHUNK: usize = 64 * 1024;
+/// Chunks read but not yet handed to JavaScript, per pty.
+pub const MAX_INFLIGHT: u32 = 4;
+/// After the child has exited, how long the master may stay silent before its output is
+/// declared complete although some other process (a grandchild) still holds the terminal.
+pub const EXIT_GRACE: Duration = Duration::from_millis(100);
+/// When an Env goes away, how long its children get after SIGHUP before SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
+
+const WAKER: Token = Token(usize::MAX);
+const KIND_MASTER: usize = 0;
+const KIND_PIDFD: usize = 1;
+const KIND_REPORT: usize = 2;
+
+fn token(id: u32, kind: usize) -> Token {
+  Token(((id as usize) << 2) | kind)
+}
+
+/// State of one pty that both the JS thread and the reactor touch.
+pub struct PtyShared {
+  pub id: u32,
+  pub pid: libc::pid_t,
+  pub pts_name: String,
+  master: RwLock<Option<OwnedFd>>,
+  pidfd: RwLock<Option<OwnedFd>>,
+  /// The JS readable side wants data.
+  reading: AtomicBool,
+  /// Chunks read and not yet delivered to JS.
+  inflight: AtomicU32,
+  /// The reactor stopped reading for lack of credit and waits for a poke.
+  stalled: AtomicBool,
+  /// Input that a write could not hand to the kernel yet; the reactor flushes it.
+  pending_input: Mutex<Vec<u8>>,
+  /// The master has been made non-blocking (once the stream side is first used).
+  nonblocking: AtomicBool,
+  /// The last byte of input was not a newline (an EOF then needs two EOF characters).
+  line_pending: AtomicBool,
+}
+
+impl PtyShared {
+  fn with_master<T>(&self, f: impl FnOnce(RawFd) -> SysResult<T>) -> SysResult<T> {
+    match self.master.read().unwrap().as_ref() {
+      Some(fd) => f(fd.as_raw_fd()),
+      None => Err(SysError::new(libc::EBADF, "ioctl")),
+    }
+  }
+
+  pub fn master_fd(&self) -> Option<RawFd> {
+    self
+      .master
+      .read()
+      .unwrap()
+      .as_ref()
+      .map(|fd| fd.as_raw_fd())
+  }
+
+  /// The JS side wants output. The first call also makes the master non-blocking: until then
+  /// a user may read the fd directly, as in Python.
+  pub fn resume(&self) -> SysResult<()> {
+    self.ensure_nonblocking()?;
+    self.reading.store(true, SeqCst);
+    self.unstall();
+    Ok(())
+  }
+
+  fn ensure_nonblocking(&self) -> SysResult<()> {
+    if !self.nonblocking.load(SeqCst) {
+      self.with_master(set_nonblocking)?;
+      self.nonblocking.store(true, SeqCst);
+    }
+    Ok(())
+  }
+
+  pub fn pause(&self) {
+    self.reading.store(false, SeqCst);
+  }
+
+  /// Called on the JS thread as each chunk is handed over: returns one credit.
+  pub fn delivered(&self) {
+    self.inflight.fetch_sub(1, SeqCst);
+    if self.reading.load(SeqCst) {
+      self.unstall();
+    }
+  }
+
+  fn unstall(&self) {
+    if self.stalled.swap(false, SeqCst) {
+      reactor().send(Command::Poke(self.id));
+    }
+  }
+
+  /// Writes as much as the kernel takes now. `Ok(true)` when all of it went; `Ok(false)` when
+  /// the rest waits in the reactor, which sends `Drained` once it is gone.
+  pub fn write(&self, data: &[u8]) -> SysResult<bool> {
+    if let Some(last) = data.last() {
+      self.line_pending.store(*last != b'\n', SeqCst);
+    }
+    let guard = self.master.read().unwrap();
+    let Some(fd) = guard.as_ref() else {
+      return Err(SysError::new(libc::EBADF, "write"));
+    };
+    self.ensure_nonblocking()?;
+    let mut pending = self.pending_input.lock().unwrap();
+    if !pending.is_empty() {
+      pending.extend_from_slice(data);
+      return Ok(false);
+    }
+    let written = write_some(fd.as_raw_fd(), data)?;
+    if written == data.len() {
+      return Ok(true);
+    }
+    pending.extend_from_slice(&data[written..]);
+    drop(pending);
+    drop(guard);
+    reactor().send(Command::Poke(self.id));
+    Ok(false)
+  }
+
+  /// Queues the terminal's end-of-file for the child (see [`eof_sequence`]).
+  pub fn send_eof(&self) -> SysResult<bool> {
+    let seq = self.with_master(|fd| eof_sequence(fd, self.line_pending.load(SeqCst)))?;
+    if seq.is_empty() {
+      return Ok(true);
+    }
+    self.line_pending.store(false, SeqCst);
+    self.write(&seq)
+  }
+
+  pub fn resize(&self, size: WindowSize) -> SysResult<()> {
+    self.with_master(|fd| set_window_size(fd, size))
+  }
+
+  /// `Ok(false)` when the child has already been reaped.
+  pub fn kill(&self, signal: i32) -> SysResult<bool> {
+    match self.pidfd.read().unwrap().as_ref() {
+      Some(fd) => match pidfd_send_signal(fd.as_raw_fd(), signal) {
+        Ok(()) => Ok(true),
+        Err(e) if e.errno == libc::ESRCH => Ok(false),
+        Err(e) => Err(e),
+      },
+      None => Ok(false),
+    }
+  }
+
+  /// Hangs up: closes the master now. The child is still watched and reaped.
+  pub fn close(&self) {
+    if let Some(fd) = self.master.write().unwrap().take() {
+      let reactor = reactor();
+      // Not registered yet, or already removed: either way nothing is left to remove.
+      let _ = reactor.registry.deregister(&mut SourceFd(&fd.as_raw_fd()));
+      drop(fd);
+      reactor.send(Command::Closed(self.id));
+    }
+  }
+}
+
+/// Writes until done or the kernel would block; returns how much went.
+fn write_some(fd: RawFd, data: &[u8]) -> SysResult<usize> {
+  let mut off = 0;
+  while off < data.len() {
+    // SAFETY: writes from the initialised slice data[off..], which outlives the call.
+    let n = unsafe { libc::write(fd, data[off..].as_ptr().cast(), data.len() - off) };
+    if n >= 0 {
+      off += n as usize;
+      continue;
+    }
+    match nix::errno::Errno::last_raw() {
+      libc::EINTR => continue,
+      libc::EAGAIN => break,
+      e => return Err(SysError::new(e, "write")),
+    }
+  }
+  Ok(off)
+}
+
+pub enum Command {
+  Add(Box<Entry>),
+  /// Re-examine a pty: credit came back, or input is waiting.
+  Poke(u32),
+  /// The JS side closed the master.
+  Closed(u32),
+  /// The Env behind this sink is going away.
+  DropSink(u32),
+}
+
+/// What the reactor alone knows of a pty.
+pub struct Entry {
+  shared: Arc<PtyShared>,
+  sink: Arc<Sink>,
+  report: Option<OwnedFd>,
+  readable: bool,
+  exited: bool,
+  eof: bool,
+  orphaned: bool,
+  grace: Option<Instant>,
+  kill_at: Option<Instant>,
+}
+
+/// A freshly forked child, to be handed to the reactor.
+pub struct NewChild {
+  pub pid: libc::pid_t,
+  pub master: OwnedFd,
+  pub report: OwnedFd,
+  pub pts_name: String,
+}
+
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// Registers a new child with the reactor and returns the state the JS object keeps.
+pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
+  let pidfd = match pidfd_open(child.pid) {
+    Ok(fd) => fd,
+    Err(e) => {
+      // Without a pidfd the child cannot be watched: end it and reap it here.
+      // SAFETY: the pid is our own unreaped child, so it cannot have been recycled.
+      unsafe {
+        libc::kill(child.pid, libc::SIGKILL);
+        libc::waitpid(child.pid, std::ptr::null_mut(), 0);
+      }
+      return Err(e);
+    }
+  };
+  let shared = Arc::new(PtyShared {
+    id: NEXT_ID.fetch_add(1, SeqCst),
+    pid: child.pid,
+    pts_name: child.pts_name,
+    master: RwLock::new(Some(child.master)),
+    pidfd: RwLock::new(Some(pidfd)),
+    reading: AtomicBool::new(false),
+    inflight: AtomicU32::new(0),
+    stalled: AtomicBool::new(false),
+    pending_input: Mutex::new(Vec::new()),
+    nonblocking: AtomicBool::new(false),
+    line_pending: AtomicBool::new(false),
+  });
+  reactor().send(Command::Add(Box::new(Entry {
+    shared: shared.clone(),
+    sink,
+    report: Some(child.report),
+    readable: true,
+    exited: false,
+    eof: false,
+    orphaned: false,
+    grace: None,
+    kill_at: None,
+  })));
+  Ok(shared)
+}
+
+pub struct Reactor {
+  registry: Registry,
+  waker: Waker,
+  commands: Mutex<Vec<Command>>,
+}
+
+impl Reactor {
+  pub fn send(&self, command: Command) {
+    self.commands.lock().unwrap().push(command);
+    // A failed wake would mean the eventfd is gone, which only happens at process exit.
+    let _ = self.waker.wake();
+  }
+}
+
+static REACTOR: OnceLock<Reactor> = OnceLock::new();
+
+/// The reactor, started on first use.
+pub fn reactor() -> &'static Reactor {
+  REACTOR.get_or_init(|| {
+    let poll = Poll::new().expect("napi-pty: epoll_create1 failed");
+    let registry = poll
+      .registry()
+      .try_clone()
+      .expect("napi-pty: epoll dup failed");
+    let waker = Waker::new(poll.registry(), WAKER).expect("napi-pty: eventfd failed");
+    std::thread::Builder::new()
+      .name("napi-pty-reactor".into())
+      .spawn(move || Loop::new(poll).run())
+      .expect("napi-pty: cannot start the reactor thread");
+    Reactor {
+      registry,
+      waker,
+      commands: Mutex::new(Vec::new()),
+    }
+  })
+}
+
+struct Loop {
+  poll: Poll,
+  entries: HashMap<u32, Entry>,
+  timers: BinaryHeap<Reverse<(Instant, u32)>>,
+  scratch: Box<[u8]>,
+}
+
+impl Loop {
+  fn new(poll: Poll) -> Self {
+    Loop {
+      poll,
+      entries: HashMap::new(),
+      timers: BinaryHeap::new(),
+      scratch: vec![0u8; READ_CHUNK].into_boxed_slice(),
+    }
+  }
+
+  fn run(mut self) {
+    let mut events = Events::with_capacity(256);
+    let mut touched: Vec<u32> = Vec::new();
+    loop {
+      let timeout = self
+        .timers
+        .peek()
+        .map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()));
+      if let Err(e) = self.poll.poll(&mut events, timeout) {
+        if e.kind() == std::io::ErrorKind::Interrupted {
+          continue;
+        }
+        panic!("napi-pty: epoll_wait failed: {e}");
+      }
+      for event in events.iter() {
+        if event.token() == WAKER {
+          continue;
+        }
+        let id = (event.token().0 >> 2) as u32;
+        let Some(entry) = self.entries.get_mut(&id) else {
+          continue;
+        };
+        match event.token().0 & 3 {
+          KIND_MASTER => entry.readable = true,
+          KIND_PIDFD => entry.reap(),
+          KIND_REPORT => entry.check_report(),
+          _ => {}
+        }
+        touched.push(id);
+      }
+      let commands = std::mem::take(&mut *reactor().commands.lock().unwrap());
+      for command in commands {
+        match command {
+          Command::Add(entry) => touched.push(self.add(*entry)),
+          Command::Poke(id) | Command::Closed(id) => touched.push(id),
+          Command::DropSink(sink) => {
+            for entry in self.entries.values_mut().filter(|e| e.sink.id == sink) {
+              entry.orphan();
+              touched.push(entry.shared.id);
+            }
+          }
+        }
+      }
+      self.fire_timers(&mut touched);
+      touched.sort_unstable();
+      touched.dedup();
+      for id in touched.drain(..) {
+        self.service(id);
+      }
+    }
+  }
+
+  fn add(&mut self, mut entry: Entry) -> u32 {
+    let id = entry.shared.id;
+    let registry = self.poll.registry();
+    if let Some(fd) = entry.shared.master_fd() {
+      let _ = registry.register(
+        &mut SourceFd(&fd),
+        token(id, KIND_MASTER),
+        Interest::READABLE | Interest::WRITABLE,
+      );
+    }
+    if let Some(fd) = entry.shared.pidfd.read().unwrap().as_ref() {
+      let _ = registry.register(
+        &mut SourceFd(&fd.as_raw_fd()),
+        token(id, KIND_PIDFD),
+        Interest::READABLE,
+      );
+    }
+    if let Some(fd) = &entry.report {
+      let _ = registry.register(
+        &mut SourceFd(&fd.as_raw_fd()),
+        token(id, KIND_REPORT),
+        Interest::READABLE,
+      );
+    }
+    // Whatever happened before registration raised no event: look at everything once.
+    entry.check_report();
+    entry.reap();
+    self.entries.insert(id, entry);
+    id
+  }
+
+  fn fire_timers(&mut self, touched: &mut Vec<u32>) {
+    let now = Instant::now();
+    while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+      if at > now {
+        break;
+      }
+      self.timers.pop();
+      let Some(entry) = self.entries.get_mut(&id) else {
+        continue;
+      };
+      if entry.grace.is_some_and(|g| g <= now) {
+        entry.grace = None;
+        entry.finish_output();
+      }
+      if entry.kill_at.is_some_and(|k| k <= now) {
+        entry.kill_at = None;
+        if !entry.exited {
+          let _ = entry.shared.kill(libc::SIGKILL);
+        }
+      }
+      touched.push(id);
+    }
+  }
+
+  fn service(&mut self, id: u32) {
+    let Some(entry) = self.entries.get_mut(&id) else {
+      return;
+    };
+    entry.flush_input();
+    entry.read_output(&mut self.scratch);
+    for at in [entry.grace, entry.kill_at].into_iter().flatten() {
+      self.timers.push(Reverse((at, id)));
+    }
+    let done = entry.exited && entry.report.is_none() && entry.shared.master_fd().is_none();
+    if done {
+      self.entries.remove(&id);
+    }
+  }
+}
+
+impl Entry {
+  fn emit(&self, event: Event) {
+    if !self.orphaned {
+      self.sink.send(event);
+    }
+  }
+
+  fn check_report(&mut self) {
+    let Some(report) = &self.report else {
+      return;
+    };
+    let id = self.shared.id;
+    match read_report(report.as_raw_fd()) {
+      Err(libc::EAGAIN) => return,
+      Ok(None) => self.emit(Event::Spawned { id }),
+      Ok(Some((step, errno))) => {
+        self.emit(Event::SpawnFailed { id, step, errno });
+        self.shared.close();
+      }
+      Err(errno) => {
+        self.emit(Event::SpawnFailed {
+          id,
+          step: Step::Execve,
+          errno,
+        });
+        self.shared.close();
+      }
+    }
+    if let Some(report) = self.report.take() {
+      let _ = reactor()
+        .registry
+        .deregister(&mut SourceFd(&report.as_raw_fd()));
+    }
+  }
+
+  fn reap(&mut self) {
+    if self.exited {
+      return;
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child only (never -1), writing its status into a local.
+    let rc = unsafe { libc::waitpid(self.shared.pid, &mut status, libc::WNOHANG) };
+    if rc == 0 {
+      return;
+    }
+    // The exec result is settled by now (the child is gone); report it before the exit.
+    self.check_report();
+    self.exited = true;
+    if let Some(fd) = self.shared.pidfd.write().unwrap().take() {
+      let _ = reactor()
+        .registry
+        .deregister(&mut SourceFd(&fd.as_raw_fd()));
+    }
+    self.emit(Event::Exit {
+      id: self.shared.id,
+      status: if rc < 0 { -1 } else { status },
+    });
+    // Try the master once more: the next EAGAIN starts the exit grace.
+    self.readable = true;
+  }
+
+  fn orphan(&mut self) {
+    self.orphaned = true;
+    self.shared.close();
+    if !self.exited {
+      let _ = self.shared.kill(libc::SIGHUP);
+      self.kill_at = Some(Instant::now() + ORPHAN_GRACE);
+    }
+  }
+
+  /// The readable side is complete: the master said EIO, or the exit grace ran out.
+  fn finish_output(&mut self) {
+    if self.eof {
+      return;
+    }
+    self.eof = true;
+    self.grace = None;
+    self.emit(Event::Eof { id: self.shared.id });
+  }
+
+  fn flush_input(&mut self) {
+    // Lock order, as in `PtyShared::write`: the master, then the pending input.
+    let master = self.shared.master.read().unwrap();
+    let mut pending = self.shared.pending_input.lock().unwrap();
+    if pending.is_empty() {
+      return;
+    }
+    let Some(fd) = master.as_ref().map(|f| f.as_raw_fd()) else {
+      pending.clear();
+      return;
+    };
+    match write_some(fd, &pending) {
+      Ok(n) => {
+        pending.drain(..n);
+        if pending.is_empty() {
+          self.emit(Event::Drained { id: self.shared.id });
+        }
+      }
+      Err(e) => {
+        pending.clear();
+        self.emit(Event::WriteFailed {
+          id: self.shared.id,
+          errno: e.errno,
+        });
+      }
+    }
+  }
+
+  fn read_output(&mut self, scratch: &mut [u8]) {
+    if self.eof || !self.readable {
+      return;
+    }
+    let shared = self.shared.clone();
+    let guard = shared.master.read().unwrap();
+    let Some(fd) = guard.as_ref().map(|f| f.as_raw_fd()) else {
+      return;
+    };
+    loop {
+      if !shared.reading.load(SeqCst) || shared.inflight.load(SeqCst) >= MAX_INFLIGHT {
+        shared.stalled.store(true, SeqCst);
+        // Credit may have come back between the check and the flag: look once more.
+        let can = shared.reading.load(SeqCst) && shared.inflight.load(SeqCst) < MAX_INFLIGHT;
+        if can && shared.stalled.swap(false, SeqCst) {
+          continue;
+        }
+        return;
+      }
+      // SAFETY: reads into scratch, which we own, at most its length.
+      let n = unsafe { libc::read(fd, scratch.as_mut_ptr().cast(), scratch.len()) };
+      if n > 0 {
+        shared.inflight.fetch_add(1, SeqCst);
+        self.grace = None;
+        self.emit(Event::Data {
+          pty: shared.clone(),
+          bytes: scratch[..n as usize].to_vec(),
+        });
+        continue;
+      }
+      let errno = if n == 0 {
+        libc::EIO
+      } else {
+        nix::errno::Errno::last_raw()
+      };
+      match errno {
+        libc::EINTR => continue,
+        libc::EAGAIN => {
+          self.readable = false;
+          if self.exited && self.grace.is_none() {
+            self.grace = Some(Instant::now() + EXIT_GRACE);
+          }
+        }
+        // EIO: every slave fd is closed and everything written before has been read.
+        _ => {
+          self.readable = false;
+          drop(guard);
+          self.finish_output();
+        }
+      }
+      return;
+    }
+  }
+}
+
+/// The reactor's half of an Env going away.
+pub fn drop_sink(sink_id: u32) {
+  reactor().send(Command::DropSink(sink_id));
+}
