@@ -4,6 +4,8 @@
 //! - [`pty`]: opening pty pairs, window sizes, terminal modes.
 //! - [`child`]: the child's specification, `PATH` lookup and the fork/exec hygiene.
 //! - [`reactor`]: the single I/O thread that owns masters, reads, writes and reaps.
+//! - [`relay`]: `spawn`'s copy loop between the pty and this process's stdin/stdout.
+//! - [`terminal`]: raw mode for this process's own terminal, and its restoration.
 //! - [`sink`]: events from the reactor to each Env's JavaScript.
 //! - [`sys`], [`error`]: raw syscalls and errors that name them.
 
@@ -13,8 +15,10 @@ pub mod child;
 pub mod error;
 pub mod pty;
 pub mod reactor;
+pub mod relay;
 pub mod sink;
 pub mod sys;
+pub mod terminal;
 
 use std::os::fd::IntoRawFd;
 use std::sync::Arc;
@@ -25,7 +29,8 @@ use napi_derive::napi;
 use crate::child::{fork_pty, ChildSpec};
 
 use crate::pty::WindowSize;
-use crate::reactor::{adopt, drop_sink, NewChild, PtyShared};
+use crate::reactor::{adopt, drop_sink, reactor, Command, NewChild, PtyShared};
+use crate::relay::{Endpoint, Relay};
 use crate::sink::{Event, EventFn, JsArgs, Sink};
 
 fn window_size(cols: u32, rows: u32) -> Result<WindowSize> {
@@ -106,7 +111,10 @@ impl EventSink {
     let sink = Arc::new(Sink::new(callback));
     // When this Env (the main thread or a worker) is torn down, its children are hung up and
     // nothing more is delivered to it.
-    env.add_env_cleanup_hook(sink.id, drop_sink)?;
+    env.add_env_cleanup_hook(sink.id, |id| {
+      terminal::restore_all(id);
+      drop_sink(id);
+    })?;
     Ok(EventSink { sink })
   }
 
@@ -239,6 +247,69 @@ impl NativePty {
   pub fn close(&self) {
     self.shared.close()
   }
+
+  /// Hands the pty's I/O to `spawn`'s native copy loop between `stdin_fd` (-1: none) and
+  /// `stdout_fd`. With a hook flag set, each chunk of that lane goes to JavaScript first.
+  #[napi]
+  pub fn start_relay(
+    &self,
+    stdin_fd: i32,
+    stdout_fd: i32,
+    hook_output: bool,
+    hook_input: bool,
+  ) -> Result<()> {
+    let stdin = if stdin_fd < 0 {
+      None
+    } else {
+      Endpoint::open(stdin_fd, false)?
+    };
+    let stdout = Endpoint::open(stdout_fd, true)?;
+    // The reactor must never block on the master.
+    self.shared.ensure_nonblocking()?;
+    let relay = Relay::new(stdin, stdout, hook_output, hook_input);
+    reactor().send(Command::StartRelay(self.shared.id, Box::new(relay)));
+    Ok(())
+  }
+
+  /// A hook's answer for `lane` (0 output, 1 input): the bytes to pass on, or `null` for
+  /// end-of-file in that direction.
+  #[napi]
+  pub fn relay_answer(&self, lane: u32, data: Option<&[u8]>) {
+    let data = data.map(<[u8]>::to_vec);
+    reactor().send(Command::RelayAnswer(self.shared.id, lane, data));
+  }
+}
+
+/// This process's terminal in raw mode; `restore()` puts the saved mode back exactly.
+#[napi]
+pub struct RawMode {
+  saved: Option<terminal::SavedMode>,
+}
+
+#[napi]
+impl RawMode {
+  /// Saves `fd`'s terminal mode and switches it to raw mode (`cfmakeraw`).
+  #[napi(constructor)]
+  pub fn new(sink: &EventSink, fd: i32) -> Result<Self> {
+    Ok(RawMode {
+      saved: Some(terminal::make_raw(fd, sink.sink.id)?),
+    })
+  }
+
+  /// Restores the saved mode (TCSAFLUSH). Later calls do nothing.
+  #[napi]
+  pub fn restore(&mut self) -> Result<()> {
+    match self.saved.take() {
+      Some(saved) => Ok(saved.restore()?),
+      None => Ok(()),
+    }
+  }
+}
+
+/// Whether `fd` is a terminal.
+#[napi]
+pub fn is_terminal(fd: i32) -> bool {
+  terminal::is_terminal(fd)
 }
 
 impl Drop for NativePty {

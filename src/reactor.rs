@@ -23,6 +23,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use crate::child::{read_report, Step};
 use crate::error::{SysError, SysResult};
 use crate::pty::{eof_sequence, set_nonblocking, set_window_size, WindowSize};
+use crate::relay::{Out, Relay, LANE_OUTPUT};
 use crate::sink::{Event, Sink};
 use crate::sys::{pidfd_open, pidfd_send_signal};
 
@@ -40,9 +41,12 @@ const WAKER: Token = Token(usize::MAX);
 const KIND_MASTER: usize = 0;
 const KIND_PIDFD: usize = 1;
 const KIND_REPORT: usize = 2;
+const KIND_STDIN: usize = 3;
+const KIND_STDOUT: usize = 4;
+const KIND_BITS: usize = 3;
 
 fn token(id: u32, kind: usize) -> Token {
-  Token(((id as usize) << 2) | kind)
+  Token(((id as usize) << KIND_BITS) | kind)
 }
 
 /// State of one pty that both the JS thread and the reactor touch.
@@ -92,7 +96,7 @@ impl PtyShared {
     Ok(())
   }
 
-  fn ensure_nonblocking(&self) -> SysResult<()> {
+  pub fn ensure_nonblocking(&self) -> SysResult<()> {
     if !self.nonblocking.load(SeqCst) {
       self.with_master(set_nonblocking)?;
       self.nonblocking.store(true, SeqCst);
@@ -210,6 +214,10 @@ pub enum Command {
   Closed(u32),
   /// The Env behind this sink is going away.
   DropSink(u32),
+  /// `spawn` takes over the pty's I/O.
+  StartRelay(u32, Box<Relay>),
+  /// A `spawn` hook answered for a lane: bytes to pass on, or end-of-file.
+  RelayAnswer(u32, u32, Option<Vec<u8>>),
 }
 
 /// What the reactor alone knows of a pty.
@@ -223,6 +231,9 @@ pub struct Entry {
   orphaned: bool,
   grace: Option<Instant>,
   kill_at: Option<Instant>,
+  relay: Option<Box<Relay>>,
+  /// Deadlines of this entry already in the timer heap.
+  scheduled: Vec<Instant>,
 }
 
 /// A freshly forked child, to be handed to the reactor.
@@ -272,6 +283,8 @@ pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
     orphaned: false,
     grace: None,
     kill_at: None,
+    relay: None,
+    scheduled: Vec::new(),
   })));
   Ok(shared)
 }
@@ -348,14 +361,24 @@ impl Loop {
         if event.token() == WAKER {
           continue;
         }
-        let id = (event.token().0 >> 2) as u32;
+        let id = (event.token().0 >> KIND_BITS) as u32;
         let Some(entry) = self.entries.get_mut(&id) else {
           continue;
         };
-        match event.token().0 & 3 {
+        match event.token().0 & ((1 << KIND_BITS) - 1) {
           KIND_MASTER => entry.readable = true,
           KIND_PIDFD => entry.reap(),
           KIND_REPORT => entry.check_report(),
+          KIND_STDIN => {
+            if let Some(stdin) = entry.relay.as_mut().and_then(|r| r.stdin.as_mut()) {
+              stdin.ready = true;
+            }
+          }
+          KIND_STDOUT => {
+            if let Some(stdout) = entry.relay.as_mut().and_then(|r| r.stdout.as_mut()) {
+              stdout.ready = true;
+            }
+          }
           _ => {}
         }
         touched.push(id);
@@ -365,6 +388,19 @@ impl Loop {
         match command {
           Command::Add(entry) => touched.push(self.add(*entry)),
           Command::Poke(id) | Command::Closed(id) => touched.push(id),
+          Command::StartRelay(id, relay) => {
+            if let Some(entry) = self.entries.get_mut(&id) {
+              entry.relay = Some(relay);
+              entry.register_relay(self.poll.registry());
+              touched.push(id);
+            }
+          }
+          Command::RelayAnswer(id, lane, data) => {
+            if let Some(entry) = self.entries.get_mut(&id) {
+              entry.relay_answer(lane, data);
+              touched.push(id);
+            }
+          }
           Command::DropSink(sink) => {
             for entry in self.entries.values_mut().filter(|e| e.sink.id == sink) {
               entry.orphan();
@@ -423,9 +459,14 @@ impl Loop {
       let Some(entry) = self.entries.get_mut(&id) else {
         continue;
       };
+      entry.scheduled.retain(|s| *s != at);
       if entry.grace.is_some_and(|g| g <= now) {
         entry.grace = None;
-        entry.finish_output();
+        match entry.relay.as_mut() {
+          Some(relay) if !relay.output.awaiting => relay.output.ended = true,
+          Some(_) => {}
+          None => entry.finish_output(),
+        }
       }
       if entry.kill_at.is_some_and(|k| k <= now) {
         entry.kill_at = None;
@@ -441,10 +482,18 @@ impl Loop {
     let Some(entry) = self.entries.get_mut(&id) else {
       return;
     };
-    entry.flush_input();
-    entry.read_output(&mut self.scratch);
+    if entry.relay.is_some() {
+      entry.pump_relay();
+    } else {
+      entry.flush_input();
+      entry.read_output(&mut self.scratch);
+    }
+    // Each deadline enters the heap once; stale ones are skipped when they come up.
     for at in [entry.grace, entry.kill_at].into_iter().flatten() {
-      self.timers.push(Reverse((at, id)));
+      if !entry.scheduled.contains(&at) {
+        entry.scheduled.push(at);
+        self.timers.push(Reverse((at, id)));
+      }
     }
     let done = entry.exited && entry.report.is_none() && entry.shared.master_fd().is_none();
     if done {
@@ -457,6 +506,74 @@ impl Entry {
   fn emit(&self, event: Event) {
     if !self.orphaned {
       self.sink.send(event);
+    }
+  }
+
+  fn register_relay(&mut self, registry: &Registry) {
+    let id = self.shared.id;
+    let Some(relay) = self.relay.as_mut() else {
+      return;
+    };
+    let ends = [
+      (relay.stdin.as_mut(), KIND_STDIN, Interest::READABLE),
+      (relay.stdout.as_mut(), KIND_STDOUT, Interest::WRITABLE),
+    ];
+    for (end, kind, interest) in ends {
+      let Some(end) = end else { continue };
+      if !end.pollable() {
+        continue;
+      }
+      // epoll refuses what cannot block (regular files, /dev/null): it is always ready.
+      if registry
+        .register(&mut SourceFd(&end.raw()), token(id, kind), interest)
+        .is_err()
+      {
+        end.set_always_ready();
+      }
+    }
+  }
+
+  fn relay_answer(&mut self, lane: u32, data: Option<Vec<u8>>) {
+    let hang_up = lane == LANE_OUTPUT && data.is_none();
+    let master = self.shared.master_fd();
+    if let Some(relay) = self.relay.as_mut() {
+      relay.answer(lane, data, master);
+    }
+    // The output hook said end-of-file: as Python's spawn, hang up and wait for the child.
+    if hang_up {
+      self.shared.close();
+    }
+  }
+
+  fn pump_relay(&mut self) {
+    let id = self.shared.id;
+    let sink = self.sink.clone();
+    let orphaned = self.orphaned;
+    let mut emit = |out: Out| {
+      let Out::Chunk(lane, bytes) = out;
+      if !orphaned {
+        sink.send(Event::RelayChunk { id, lane, bytes });
+      }
+    };
+    let guard = self.shared.master.read().unwrap();
+    let master = guard.as_ref().map(|f| f.as_raw_fd());
+    let relay = self.relay.as_mut().expect("relay present");
+    relay.pump_input(master, &mut emit);
+    let read_before = relay.output_read;
+    let would_block = relay.pump_output(master, &mut self.readable, &mut emit);
+    if relay.output_read != read_before {
+      self.grace = None;
+    }
+    if would_block && self.exited && self.grace.is_none() {
+      self.grace = Some(Instant::now() + EXIT_GRACE);
+    }
+    let done = relay.output_complete() && !relay.done;
+    if done {
+      relay.done = true;
+    }
+    drop(guard);
+    if done {
+      self.emit(Event::RelayDone { id });
     }
   }
 
@@ -614,6 +731,12 @@ impl Entry {
       return;
     }
   }
+}
+
+/// Removes an fd from the poll set before it is closed (a duplicate would otherwise keep
+/// reporting under a stale token).
+pub fn forget_fd(fd: RawFd) {
+  let _ = reactor().registry.deregister(&mut SourceFd(&fd));
 }
 
 /// The reactor's half of an Env going away.

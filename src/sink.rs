@@ -26,6 +26,10 @@ pub enum Event {
   Drained { id: u32 },
   /// Writing waiting input failed.
   WriteFailed { id: u32, errno: i32 },
+  /// A chunk for a `spawn` hook (lane 0: output, 1: input).
+  RelayChunk { id: u32, lane: u32, bytes: Vec<u8> },
+  /// `spawn`'s output is complete and written.
+  RelayDone { id: u32 },
 }
 
 /// Event kinds as the facade sees them (`index.ts` mirrors these numbers).
@@ -37,6 +41,8 @@ pub mod kind {
   pub const EXIT: u32 = 5;
   pub const DRAINED: u32 = 6;
   pub const WRITE_FAILED: u32 = 7;
+  pub const RELAY_CHUNK: u32 = 8;
+  pub const RELAY_DONE: u32 = 9;
 }
 
 pub type JsArgs = FnArgs<(u32, u32, Option<Buffer>, i32, i32)>;
@@ -56,6 +62,14 @@ impl Event {
       Event::Exit { id, status } => (kind::EXIT, id, None, status, 0),
       Event::Drained { id } => (kind::DRAINED, id, None, 0, 0),
       Event::WriteFailed { id, errno } => (kind::WRITE_FAILED, id, None, errno, 0),
+      Event::RelayChunk { id, lane, bytes } => (
+        kind::RELAY_CHUNK,
+        id,
+        Some(Buffer::from(bytes)),
+        lane as i32,
+        0,
+      ),
+      Event::RelayDone { id } => (kind::RELAY_DONE, id, None, 0, 0),
     };
     FnArgs::from((kind, id, data, a, b))
   }

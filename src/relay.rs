@@ -1,0 +1,449 @@
+//! `spawn`'s copy loop: master → stdout and stdin → master, driven by the reactor, with bounded
+//! buffers and no JavaScript on the data path unless a hook asks for each chunk.
+//!
+//! This process's stdin and stdout are never switched to non-blocking mode: their file status
+//! flags belong to whoever else shares them (the user's shell, a parent process). A pipe or
+//! terminal is reopened through `/proc/self/fd` to get a description of our own that may be
+//! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; a regular file or `/dev/null`
+//! never blocks anyway.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::error::{SysError, SysResult};
+use crate::pty::eof_sequence;
+use crate::reactor::READ_CHUNK;
+
+/// How an endpoint is read and written without changing flags anyone else sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+  /// Our own non-blocking description of the same pipe or terminal.
+  NonBlocking,
+  /// A socket: `recv`/`send` with `MSG_DONTWAIT`.
+  Socket,
+  /// A duplicate of a blocking description (reopening was refused): each call is preceded by a
+  /// zero-timeout `poll`, and writes stay within `PIPE_BUF`, so none blocks.
+  Probe,
+  /// Regular files and devices that are always ready (and cannot be polled).
+  Always,
+}
+
+/// This process's stdin or stdout as the relay uses it.
+pub struct Endpoint {
+  fd: OwnedFd,
+  access: Access,
+  /// Readiness as last learned: set by an event (or always, for `Always`), cleared by EAGAIN.
+  pub ready: bool,
+}
+
+impl Drop for Endpoint {
+  fn drop(&mut self) {
+    if self.pollable() {
+      crate::reactor::forget_fd(self.raw());
+    }
+  }
+}
+
+impl Endpoint {
+  /// `None` when `fd` is not open: for stdin that is an immediate end-of-file.
+  pub fn open(fd: RawFd, for_write: bool) -> SysResult<Option<Endpoint>> {
+    // SAFETY: stat is plain data that fstat fills in.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is valid for writes.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+      let err = SysError::last("fstat");
+      return if err.errno == libc::EBADF {
+        Ok(None)
+      } else {
+        Err(err)
+      };
+    }
+    let kind = st.st_mode & libc::S_IFMT;
+    let (fd, access) = match kind {
+      libc::S_IFSOCK => (dup(fd)?, Access::Socket),
+      libc::S_IFIFO | libc::S_IFCHR => match reopen(fd, for_write) {
+        Some(own) => (own, Access::NonBlocking),
+        None => (dup(fd)?, Access::Probe),
+      },
+      _ => (dup(fd)?, Access::Always),
+    };
+    Ok(Some(Endpoint {
+      fd,
+      access,
+      ready: true,
+    }))
+  }
+
+  pub fn raw(&self) -> RawFd {
+    self.fd.as_raw_fd()
+  }
+
+  /// Whether readiness events can be had for it; otherwise it is treated as always ready.
+  pub fn pollable(&self) -> bool {
+    self.access != Access::Always
+  }
+
+  /// Called when it cannot be polled after all (epoll refuses some character devices).
+  pub fn set_always_ready(&mut self) {
+    self.access = Access::Always;
+    self.ready = true;
+  }
+
+  fn probe(&self, events: libc::c_short) -> bool {
+    let mut pfd = libc::pollfd {
+      fd: self.raw(),
+      events,
+      revents: 0,
+    };
+    // SAFETY: polls one pollfd we own, without waiting.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n > 0
+  }
+
+  /// Reads into `buf`'s spare capacity; `Ok(0)` is end-of-file.
+  fn read_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, i32> {
+    if self.access == Access::Probe && !self.probe(libc::POLLIN) {
+      return Err(libc::EAGAIN);
+    }
+    if self.access == Access::Socket {
+      let spare = buf.spare_capacity_mut();
+      // SAFETY: recv writes at most spare.len() bytes into the spare capacity.
+      let n = unsafe {
+        libc::recv(
+          self.raw(),
+          spare.as_mut_ptr().cast(),
+          spare.len(),
+          libc::MSG_DONTWAIT,
+        )
+      };
+      return commit(buf, n);
+    }
+    read_fd(self.raw(), buf)
+  }
+
+  fn write(&mut self, data: &[u8]) -> Result<usize, i32> {
+    let data = match self.access {
+      Access::Probe if !self.probe(libc::POLLOUT) => return Err(libc::EAGAIN),
+      Access::Probe => &data[..data.len().min(libc::PIPE_BUF)],
+      _ => data,
+    };
+    // SAFETY (both arms): the kernel reads at most data.len() bytes from data.
+    let n = if self.access == Access::Socket {
+      unsafe {
+        libc::send(
+          self.raw(),
+          data.as_ptr().cast(),
+          data.len(),
+          libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+      }
+    } else {
+      unsafe { libc::write(self.raw(), data.as_ptr().cast(), data.len()) }
+    };
+    if n < 0 {
+      Err(nix::errno::Errno::last_raw())
+    } else {
+      Ok(n as usize)
+    }
+  }
+}
+
+fn dup(fd: RawFd) -> SysResult<OwnedFd> {
+  // SAFETY: F_DUPFD_CLOEXEC returns a new fd or -1.
+  let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+  if new < 0 {
+    return Err(SysError::last("fcntl"));
+  }
+  // SAFETY: new was just created and is owned by nobody else.
+  Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// A new, non-blocking open file description of the same pipe or terminal.
+fn reopen(fd: RawFd, for_write: bool) -> Option<OwnedFd> {
+  let path = CString::new(format!("/proc/self/fd/{fd}")).ok()?;
+  let mode = if for_write {
+    libc::O_WRONLY
+  } else {
+    libc::O_RDONLY
+  };
+  let flags = mode | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+  // SAFETY: path is a valid NUL-terminated string that outlives the call.
+  let new = unsafe { libc::open(path.as_ptr(), flags) };
+  if new < 0 {
+    return None;
+  }
+  // SAFETY: new was just created and is owned by nobody else.
+  Some(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// `read(2)` into `buf`'s spare capacity, which it then commits.
+pub fn read_fd(fd: RawFd, buf: &mut Vec<u8>) -> Result<usize, i32> {
+  let spare = buf.spare_capacity_mut();
+  // SAFETY: read writes at most spare.len() bytes into the spare capacity.
+  let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), spare.len()) };
+  commit(buf, n)
+}
+
+fn commit(buf: &mut Vec<u8>, n: isize) -> Result<usize, i32> {
+  if n < 0 {
+    return Err(nix::errno::Errno::last_raw());
+  }
+  let n = n as usize;
+  // SAFETY: the kernel initialised the first n bytes of the spare capacity.
+  unsafe { buf.set_len(buf.len() + n) };
+  Ok(n)
+}
+
+fn write_fd(fd: RawFd, data: &[u8]) -> Result<usize, i32> {
+  // SAFETY: the kernel reads at most data.len() bytes from data.
+  let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+  if n < 0 {
+    Err(nix::errno::Errno::last_raw())
+  } else {
+    Ok(n as usize)
+  }
+}
+
+/// One direction of the copy: a buffer of at most one chunk in flight.
+pub struct Lane {
+  buf: Vec<u8>,
+  start: usize,
+  /// A JavaScript hook sees (and may replace) every chunk.
+  hooked: bool,
+  /// A chunk is with the hook; nothing more is read until it answers.
+  pub awaiting: bool,
+  /// The source reached end-of-file (or the hook said so).
+  pub ended: bool,
+}
+
+impl Lane {
+  fn new(hooked: bool) -> Self {
+    Lane {
+      buf: Vec::with_capacity(READ_CHUNK),
+      start: 0,
+      hooked,
+      awaiting: false,
+      ended: false,
+    }
+  }
+
+  fn pending(&self) -> &[u8] {
+    &self.buf[self.start..]
+  }
+
+  fn is_empty(&self) -> bool {
+    self.start >= self.buf.len()
+  }
+
+  fn clear(&mut self) {
+    self.buf.clear();
+    self.start = 0;
+  }
+
+  /// The hook's answer: bytes to pass on, or `None` for end-of-file in this direction.
+  fn answer(&mut self, data: Option<Vec<u8>>) {
+    self.awaiting = false;
+    match data {
+      Some(bytes) => {
+        self.buf = bytes;
+        self.start = 0;
+      }
+      None => self.ended = true,
+    }
+  }
+}
+
+/// What a pump wants the reactor to send to JavaScript.
+pub enum Out {
+  /// A chunk for the hook of the given lane (0 output, 1 input).
+  Chunk(u32, Vec<u8>),
+}
+
+pub const LANE_OUTPUT: u32 = 0;
+pub const LANE_INPUT: u32 = 1;
+
+pub struct Relay {
+  pub stdin: Option<Endpoint>,
+  pub stdout: Option<Endpoint>,
+  pub output: Lane,
+  pub input: Lane,
+  /// The last input byte did not end a line (EOF then takes two EOF characters).
+  line_pending: bool,
+  /// `Done` has been reported.
+  pub done: bool,
+  /// Bytes read from the master so far.
+  pub output_read: u64,
+}
+
+impl Relay {
+  pub fn new(
+    stdin: Option<Endpoint>,
+    stdout: Option<Endpoint>,
+    hook_output: bool,
+    hook_input: bool,
+  ) -> Self {
+    Relay {
+      stdin,
+      stdout,
+      output: Lane::new(hook_output),
+      input: Lane::new(hook_input),
+      line_pending: false,
+      done: false,
+      output_read: 0,
+    }
+  }
+
+  /// master → stdout. `readable` is the master's readiness. Returns true when the master would
+  /// block (the caller then starts the exit grace if the child is gone).
+  pub fn pump_output(
+    &mut self,
+    master: Option<RawFd>,
+    readable: &mut bool,
+    out: &mut impl FnMut(Out),
+  ) -> bool {
+    let lane = &mut self.output;
+    loop {
+      if !lane.is_empty() {
+        let Some(stdout) = self.stdout.as_mut() else {
+          // stdout went away: keep draining the child, drop what it says.
+          lane.clear();
+          continue;
+        };
+        match stdout.write(lane.pending()) {
+          Ok(n) => lane.start += n,
+          Err(libc::EINTR) => {}
+          Err(libc::EAGAIN) => {
+            stdout.ready = false;
+            return false;
+          }
+          Err(_) => self.stdout = None,
+        }
+        continue;
+      }
+      lane.clear();
+      if lane.awaiting || lane.ended {
+        return false;
+      }
+      let Some(master) = master else {
+        lane.ended = true;
+        return false;
+      };
+      if !*readable {
+        return false;
+      }
+      let result = read_fd(master, &mut lane.buf);
+      if let Ok(n) = result {
+        self.output_read += n as u64;
+      }
+      match result {
+        Ok(0) => lane.ended = true,
+        Ok(_) if lane.hooked => {
+          out(Out::Chunk(LANE_OUTPUT, lane.buf.clone()));
+          lane.clear();
+          lane.awaiting = true;
+        }
+        Ok(_) => {}
+        Err(libc::EINTR) => {}
+        Err(libc::EAGAIN) => {
+          *readable = false;
+          return true;
+        }
+        // EIO: every slave fd is closed and everything before has been read.
+        Err(_) => lane.ended = true,
+      }
+    }
+  }
+
+  /// stdin → master.
+  pub fn pump_input(&mut self, master: Option<RawFd>, out: &mut impl FnMut(Out)) {
+    let Some(master) = master else {
+      self.end_input(None);
+      return;
+    };
+    loop {
+      if !self.input.is_empty() {
+        match write_fd(master, self.input.pending()) {
+          Ok(n) => self.input.start += n,
+          Err(libc::EINTR) => {}
+          Err(libc::EAGAIN) => return,
+          Err(_) => {
+            // The child's side is gone: nothing more can be delivered.
+            self.input.clear();
+            self.end_input(None);
+            return;
+          }
+        }
+        continue;
+      }
+      self.input.clear();
+      if self.input.awaiting || self.input.ended {
+        return;
+      }
+      let Some(stdin) = self.stdin.as_mut() else {
+        self.end_input(Some(master));
+        continue;
+      };
+      if !stdin.ready {
+        return;
+      }
+      match stdin.read_into(&mut self.input.buf) {
+        Ok(0) => self.end_input(Some(master)),
+        Ok(_) if self.input.hooked => {
+          out(Out::Chunk(LANE_INPUT, self.input.buf.clone()));
+          self.input.clear();
+          self.input.awaiting = true;
+        }
+        Ok(_) => self.note_input(),
+        Err(libc::EINTR) => {}
+        Err(libc::EAGAIN) => {
+          stdin.ready = false;
+          return;
+        }
+        Err(_) => self.end_input(Some(master)),
+      }
+    }
+  }
+
+  fn note_input(&mut self) {
+    if let Some(last) = self.input.buf.last() {
+      self.line_pending = *last != b'\n' && *last != b'\r';
+    }
+  }
+
+  /// stdin is done: stop reading it and queue the terminal's EOF for the child, so that a
+  /// child waiting for input ends (Python's spawn loops forever here).
+  fn end_input(&mut self, master: Option<RawFd>) {
+    self.stdin = None;
+    if self.input.ended {
+      return;
+    }
+    self.input.ended = true;
+    if let Some(master) = master {
+      if let Ok(seq) = eof_sequence(master, self.line_pending) {
+        self.input.buf = seq;
+        self.input.start = 0;
+      }
+    }
+  }
+
+  /// A hook answered for `lane`.
+  pub fn answer(&mut self, lane: u32, data: Option<Vec<u8>>, master: Option<RawFd>) {
+    if lane == LANE_OUTPUT {
+      self.output.answer(data);
+    } else {
+      let eof = data.is_none();
+      self.input.answer(data);
+      if eof {
+        self.input.ended = false;
+        self.end_input(master);
+      } else {
+        self.note_input();
+      }
+    }
+  }
+
+  /// All output has been read and written: `spawn` may resolve once the child is reaped.
+  pub fn output_complete(&self) -> bool {
+    self.output.ended && self.output.is_empty() && !self.output.awaiting
+  }
+}
