@@ -1,0 +1,62 @@
+// The functions of Python's pty module that start or open a terminal: openpty and fork, and
+// the window-size helpers.
+
+import * as native from '../binding'
+import { callNative, codedError } from './errors'
+import { sink } from './events'
+import { PtyProcess } from './pty-process'
+import type { ForkOptions, OpenPtyOptions, PtyPair, WindowSize } from './types'
+import { checkArgv, checkEnv, checkFd, checkInteger, checkOptions, checkSize, checkString, MAX_ID } from './validate'
+
+/**
+ * Opens a new pseudo-terminal pair, as Python's `pty.openpty()`. Both fds are close-on-exec
+ * (non-inheritable, as in Python since 3.4); the caller owns and closes them.
+ */
+export async function openpty(options?: OpenPtyOptions): Promise<PtyPair> {
+  const size = checkSize(checkOptions(options, 'options'))
+  return callNative(() => native.openpty(size.cols, size.rows))
+}
+
+/**
+ * Starts `argv` on a new pseudo-terminal, as Python's `pty.fork()` followed by an exec in the
+ * child. Resolves once the program is running; rejects with a {@link SystemError} naming the
+ * step that failed (`execve`, `chdir`, `setuid`…) when it could not be started.
+ *
+ * @example
+ * const child = await fork(['sh', '-c', 'echo hi'])
+ * for await (const chunk of child) process.stdout.write(chunk)
+ * console.log(await child.wait()) // { exitCode: 0, signal: null, status: 0 }
+ */
+export async function fork(argv: string | readonly string[], options?: ForkOptions): Promise<PtyProcess> {
+  const args = checkArgv(argv)
+  const opts = checkOptions(options, 'options')
+  const size = checkSize(opts)
+  const env = checkEnv(opts.env, opts.term)
+  const cwd = opts.cwd === undefined ? undefined : checkString(opts.cwd, 'cwd')
+  const uid = opts.uid === undefined ? undefined : checkInteger(opts.uid, 'uid', 0, MAX_ID)
+  const gid = opts.gid === undefined ? undefined : checkInteger(opts.gid, 'gid', 0, MAX_ID)
+  const nativePty = callNative(() =>
+    native.fork(sink(), { argv: args, env, cwd, uid, gid, cols: size.cols, rows: size.rows }),
+  )
+  let child!: PtyProcess
+  await new Promise<void>((resolve, reject) => {
+    child = new PtyProcess(nativePty, size, { resolve, reject })
+  })
+  return child
+}
+
+/** The window size of any terminal fd (`TIOCGWINSZ`). */
+export function getWindowSize(fd: number): WindowSize {
+  const checked = checkFd(fd)
+  return callNative(() => native.getWindowSize(checked))
+}
+
+/** Sets the window size of any terminal fd (`TIOCSWINSZ`). */
+export function setWindowSize(fd: number, size: WindowSize): void {
+  const checked = checkFd(fd)
+  const { cols, rows } = checkSize(checkOptions(size, 'size') as Record<string, unknown>)
+  if (size.cols === undefined || size.rows === undefined) {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_VALUE', 'size must have cols and rows')
+  }
+  callNative(() => native.setWindowSize(checked, cols, rows))
+}

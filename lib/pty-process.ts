@@ -1,0 +1,284 @@
+// PtyProcess: a child on a pseudo-terminal, as a Duplex stream.
+
+import { Duplex } from 'node:stream'
+
+import type * as native from '../binding'
+import { callNative, stateError, systemError } from './errors'
+import { byId, DISPOSE_GRACE_MS, forget, active, Kind, releaseLoop, retainLoop, STEP_SYSCALLS, type RelayListener } from './events'
+import type { ExitStatus, WindowSize } from './types'
+import { checkSize, decodeStatus, signalNumber } from './validate'
+
+/**
+ * A child running on a pseudo-terminal. A `Duplex`: reading gives the child's output, writing
+ * feeds its input, both with backpressure.
+ */
+export class PtyProcess extends Duplex {
+  readonly #native: native.NativePty
+  readonly #id: number
+  #cols: number
+  #rows: number
+  #spawn: { resolve: () => void; reject: (err: Error) => void } | undefined
+  #exit: ExitStatus | undefined
+  #exitDelivered = false
+  #exitWaiters: Array<(status: ExitStatus) => void> = []
+  #consumed = false
+  #eof = false
+  #ended = false
+  #closed = false
+  #referenced = true
+  #holdingLoop = false
+  #writeCallback: ((err?: Error | null) => void) | undefined
+  #relay: RelayListener | undefined
+  #relayDone = false
+
+  /** @internal */
+  constructor(nativePty: native.NativePty, size: WindowSize, spawned: { resolve: () => void; reject: (err: Error) => void }) {
+    super({ readableHighWaterMark: 256 * 1024, writableHighWaterMark: 64 * 1024, allowHalfOpen: true })
+    this.#native = nativePty
+    this.#id = nativePty.id
+    this.#cols = size.cols
+    this.#rows = size.rows
+    this.#spawn = spawned
+    byId.set(this.#id, new WeakRef(this))
+    forget.register(this, this.#id)
+    this.once('end', () => {
+      this.#ended = true
+      this.#settle()
+    })
+    this.#settle()
+  }
+
+  /** The child's process id. */
+  get pid(): number {
+    return this.#native.pid
+  }
+
+  /** The master fd, as Python's `pty.fork()` returns it; -1 once closed. Reading it directly
+   * works until the readable side is first consumed, which makes it non-blocking. */
+  get fd(): number {
+    return this.#native.fd
+  }
+
+  /** The slave's path, e.g. `/dev/pts/3`. */
+  get ptsName(): string {
+    return this.#native.ptsName
+  }
+
+  get cols(): number {
+    return this.#cols
+  }
+
+  get rows(): number {
+    return this.#rows
+  }
+
+  /** How the child ended, once it has (and the `exit` event has been emitted). */
+  get exitStatus(): ExitStatus | undefined {
+    return this.#exitDelivered ? this.#exit : undefined
+  }
+
+  /** Resizes the terminal; the child gets SIGWINCH. */
+  resize(cols: number, rows: number): void {
+    const size = checkSize({ cols, rows })
+    if (this.#closed) throw stateError('ERR_PTY_CLOSED', 'resize')
+    if (this.#exit) throw stateError('ERR_PTY_EXITED', 'resize')
+    callNative(() => this.#native.resize(size.cols, size.rows))
+    this.#cols = size.cols
+    this.#rows = size.rows
+  }
+
+  /** Sends a signal (default SIGTERM). `false` if the child is already gone. */
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    const num = signalNumber(signal)
+    if (this.#exit) return false
+    return callNative(() => this.#native.kill(num))
+  }
+
+  /** Resolves with the exit status; after the output's last byte when the output is read. */
+  wait(): Promise<ExitStatus> {
+    if (this.#exitDelivered && this.#exit) return Promise.resolve(this.#exit)
+    return new Promise((resolve) => this.#exitWaiters.push(resolve))
+  }
+
+  /** Hangs up: closes the master. The output ends; the child gets SIGHUP from the kernel. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#native.close()
+    if (!this.#eof) {
+      this.#eof = true
+      this.push(null)
+    }
+    this.#failWrite(stateError('ERR_PTY_CLOSED', 'write'))
+    this.#settle()
+  }
+
+  /** Keeps the event loop alive while the child is active (the default). */
+  ref(): this {
+    this.#referenced = true
+    this.#settle()
+    return this
+  }
+
+  /** Lets the event loop exit while the child still runs. */
+  unref(): this {
+    this.#referenced = false
+    this.#settle()
+    return this
+  }
+
+  /** Hangs up, sends SIGKILL to what is left after {@link DISPOSE_GRACE_MS}, and waits. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+    if (this.#exit) return
+    const timer = setTimeout(() => this.kill('SIGKILL'), DISPOSE_GRACE_MS)
+    try {
+      await this.wait()
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  override _read(): void {
+    if (this.#closed || this.#eof) return
+    this.#consumed = true
+    this.#settle()
+    callNative(() => this.#native.resume())
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.#closed) return callback(stateError('ERR_PTY_CLOSED', 'write'))
+    if (this.#exit) return callback(stateError('ERR_PTY_EXITED', 'write'))
+    this.#sendInput(() => this.#native.write(chunk), callback)
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    if (this.#closed || this.#exit) return callback()
+    this.#sendInput(() => this.#native.sendEof(), callback)
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.close()
+    callback(err)
+  }
+
+  #sendInput(send: () => boolean, callback: (err?: Error | null) => void): void {
+    let done: boolean
+    try {
+      done = callNative(send)
+    } catch (err) {
+      return callback(err as Error)
+    }
+    if (done) callback()
+    else this.#writeCallback = callback
+  }
+
+  #failWrite(err: Error): void {
+    const callback = this.#writeCallback
+    this.#writeCallback = undefined
+    callback?.(err)
+  }
+
+  /** @internal Hands the I/O to the native copy loop (see `spawn`). */
+  _startRelay(stdin: number, stdout: number, hookOutput: boolean, hookInput: boolean, listener: RelayListener): void {
+    callNative(() => this.#native.startRelay(stdin, stdout, hookOutput, hookInput))
+    this.#relay = listener
+    this.#settle()
+  }
+
+  /** @internal A hook's answer for a relay lane; `null` is end-of-file. */
+  _relayAnswer(lane: number, data: Uint8Array | null): void {
+    if (!this.#closed) this.#native.relayAnswer(lane, data)
+  }
+
+  /** @internal The relay is over: no more relay events are wanted. */
+  _stopRelay(): void {
+    this.#relay = undefined
+    this.#relayDone = true
+    this.#settle()
+  }
+
+  /** @internal Dispatches one event from the reactor. */
+  _event(kind: number, data: Buffer | null, a: number, b: number): void {
+    switch (kind) {
+      case Kind.Spawned: {
+        const spawn = this.#spawn
+        this.#spawn = undefined
+        spawn?.resolve()
+        break
+      }
+      case Kind.SpawnFailed: {
+        const spawn = this.#spawn
+        this.#spawn = undefined
+        const syscall = STEP_SYSCALLS[a] ?? 'execve'
+        const path = syscall === 'chdir' ? this.#native.cwd ?? undefined : syscall === 'execve' ? this.#native.program : undefined
+        this.#closed = true
+        this.#eof = true
+        this.#native.close()
+        spawn?.reject(systemError(b, syscall, path))
+        break
+      }
+      case Kind.Data:
+        if (data && !this.#eof && !this.push(data)) this.#native.pause()
+        break
+      case Kind.Eof:
+        if (!this.#eof) {
+          this.#eof = true
+          this.push(null)
+        }
+        break
+      case Kind.Exit:
+        this.#exit = decodeStatus(a)
+        this.#failWrite(stateError('ERR_PTY_EXITED', 'write'))
+        break
+      case Kind.Drained: {
+        const callback = this.#writeCallback
+        this.#writeCallback = undefined
+        callback?.()
+        break
+      }
+      case Kind.WriteFailed:
+        this.#failWrite(systemError(a, 'write'))
+        break
+      case Kind.RelayChunk:
+        if (data) this.#relay?.chunk(a, data)
+        break
+      case Kind.RelayDone:
+        this.#relayDone = true
+        this.#relay?.done()
+        break
+    }
+    this.#settle()
+  }
+
+  /** Brings everything that follows from the current state up to date: the exit event, the
+   * master's release, and whether this child keeps the event loop (and itself) alive. */
+  #settle(): void {
+    if (this.#spawn) {
+      // Still spawning: nothing else can be decided yet.
+    } else if (this.#exit && !this.#exitDelivered) {
+      const outputDone = !this.#consumed || this.#ended || this.#closed
+      if (outputDone) {
+        this.#exitDelivered = true
+        const status = this.#exit
+        for (const resolve of this.#exitWaiters.splice(0)) resolve(status)
+        this.emit('exit', status.exitCode, status.signal)
+      }
+    }
+    // The output has been read to its end and the child is gone: the master is no use now.
+    if (this.#exitDelivered && this.#ended && !this.#closed) {
+      this.#closed = true
+      this.#native.close()
+    }
+    const relaying = this.#relay !== undefined && !this.#relayDone
+    const needsLoop = !this.#exitDelivered || relaying || (this.#consumed && !this.#ended && !this.#closed)
+    if (needsLoop) active.add(this)
+    else active.delete(this)
+    const hold = needsLoop && this.#referenced
+    if (hold !== this.#holdingLoop) {
+      this.#holdingLoop = hold
+      if (hold) retainLoop()
+      else releaseLoop()
+    }
+  }
+}

@@ -1,0 +1,227 @@
+// spawn: Python's pty.spawn, with the copy loop in the native core.
+
+import * as native from '../binding'
+import { codedError, fromNative } from './errors'
+import { sink } from './events'
+import { fork } from './fork'
+import type { PtyProcess } from './pty-process'
+import type { ExitStatus, ForkOptions, WindowSize } from './types'
+import { checkFd, checkOptions, checkSize, describe } from './validate'
+
+/**
+ * A `spawn` hook: gets each chunk and returns what to pass on — bytes or a string, `undefined`
+ * to pass the chunk on unchanged, or `null`/empty for end-of-file in that direction. May return
+ * a Promise; chunks reach it one at a time, in order.
+ */
+export type SpawnHook = (
+  data: Buffer,
+) => Uint8Array | string | null | undefined | void | PromiseLike<Uint8Array | string | null | undefined | void>
+
+export interface SpawnOptions extends ForkOptions {
+  /** Sees each chunk of the child's output before it is written to `stdout`. */
+  masterRead?: SpawnHook
+  /** Sees each chunk of `stdin` before it is written to the child. */
+  stdinRead?: SpawnHook
+  /** The fd to read the child's input from. Default 0. */
+  stdin?: number
+  /** The fd to write the child's output to. Default 1. */
+  stdout?: number
+  /** Aborting hangs up the child and rejects with an `AbortError` once the terminal is restored. */
+  signal?: AbortSignal
+}
+
+const LANE_INPUT = 1
+
+function checkHook(value: unknown, name: string): SpawnHook | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'function') {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a function, got ${describe(value)}`)
+  }
+  return value as SpawnHook
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = codedError(Error, 'ABORT_ERR', 'The operation was aborted')
+  err.name = 'AbortError'
+  ;(err as Error & { cause?: unknown }).cause = signal.reason
+  return err
+}
+
+function terminalSize(fd: number): WindowSize | undefined {
+  if (!native.isTerminal(fd)) return undefined
+  try {
+    const size = native.getWindowSize(fd)
+    return size.cols > 0 && size.rows > 0 ? size : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Turns a hook's answer into the bytes to pass on, or `null` for end-of-file. */
+function hookResult(result: unknown, data: Buffer): Uint8Array | null {
+  if (result === undefined) return data
+  if (result === null) return null
+  const bytes = typeof result === 'string' ? Buffer.from(result) : result
+  if (!(bytes instanceof Uint8Array)) {
+    throw codedError(TypeError, 'ERR_INVALID_RETURN_VALUE', `a spawn hook must return a Uint8Array, a string, null or undefined, got ${describe(result)}`)
+  }
+  return bytes.length === 0 ? null : bytes
+}
+
+/** A flowing `process.stdin`, found without creating it (creating it changes fd 0's flags). */
+function flowingStdin(): { pause(): unknown; resume(): unknown } | undefined {
+  const getHandles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles
+  for (const handle of getHandles?.call(process) ?? []) {
+    const stream = handle as { fd?: number; _handle?: { fd?: number }; readableFlowing?: boolean | null; pause?: () => unknown; resume?: () => unknown }
+    const fd = stream.fd ?? stream._handle?.fd
+    if (fd === 0 && stream.readableFlowing === true && stream.pause && stream.resume) {
+      return stream as { pause(): unknown; resume(): unknown }
+    }
+  }
+  return undefined
+}
+
+/** Signals whose arrival must not leave the terminal raw: forwarded (not SIGINT) and re-raised. */
+const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT']
+
+/**
+ * Runs `argv` on a new pseudo-terminal connected to this process's stdin and stdout, as
+ * Python's `pty.spawn`, and resolves with its exit status once it has exited and all of its
+ * output has been written. The copy loop runs natively; hooks, when given, see each chunk.
+ *
+ * @example
+ * const { exitCode } = await spawn(process.env.SHELL ?? 'sh')
+ */
+export function spawn(argv: string | readonly string[], options?: SpawnOptions): Promise<ExitStatus>
+export function spawn(argv: string | readonly string[], masterRead?: SpawnHook, stdinRead?: SpawnHook): Promise<ExitStatus>
+export async function spawn(
+  argv: string | readonly string[],
+  optionsOrMasterRead?: SpawnOptions | SpawnHook,
+  stdinRead?: SpawnHook,
+): Promise<ExitStatus> {
+  const opts: Record<string, unknown> =
+    typeof optionsOrMasterRead === 'function' || (optionsOrMasterRead === undefined && stdinRead !== undefined)
+      ? { masterRead: optionsOrMasterRead, stdinRead }
+      : checkOptions(optionsOrMasterRead, 'options')
+  const masterRead = checkHook(opts.masterRead, 'masterRead')
+  const stdinHook = checkHook(opts.stdinRead, 'stdinRead')
+  const stdinFd = opts.stdin === undefined ? 0 : checkFd(opts.stdin)
+  const stdoutFd = opts.stdout === undefined ? 1 : checkFd(opts.stdout)
+  const signal = opts.signal
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(signal)}`)
+  }
+  const size = terminalSize(stdoutFd) ?? terminalSize(stdinFd) ?? checkSize(opts)
+  if (signal?.aborted) throw abortError(signal)
+  const child = await fork(argv, { ...(opts as ForkOptions), cols: size.cols, rows: size.rows })
+  return relay(child, { stdinFd, stdoutFd, masterRead, stdinRead: stdinHook, signal })
+}
+
+interface RelayPlan {
+  stdinFd: number
+  stdoutFd: number
+  masterRead: SpawnHook | undefined
+  stdinRead: SpawnHook | undefined
+  signal: AbortSignal | undefined
+}
+
+/** Connects a forked child to this process's terminal until it is done. */
+function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
+  return new Promise<ExitStatus>((resolve, reject) => {
+    let rawMode: native.RawMode | undefined
+    let finished = false
+    let outputDone = false
+    let status: ExitStatus | undefined
+    const pausedStdin = plan.stdinFd === 0 ? flowingStdin() : undefined
+
+    const restoreTerminal = (): void => {
+      const mode = rawMode
+      rawMode = undefined
+      try {
+        mode?.restore()
+      } catch {
+        // The terminal is gone (hung up): there is nothing left to restore.
+      }
+    }
+    const onExit = (): void => restoreTerminal()
+    const onFatalException = (): void => {
+      // Only when the exception will end the process; with a handler, the spawn goes on.
+      if (process.listenerCount('uncaughtException') === 0) restoreTerminal()
+    }
+    const onResize = (): void => {
+      const size = terminalSize(plan.stdoutFd) ?? terminalSize(plan.stdinFd)
+      if (size && !status && child.exitStatus === undefined) {
+        try {
+          child.resize(size.cols, size.rows)
+        } catch {
+          // The child exited in between.
+        }
+      }
+    }
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (sig !== 'SIGINT') child.kill(sig)
+      if (process.listenerCount(sig) > 1) return // the application handles it
+      finish(codedError(Error, 'ERR_PTY_SIGNAL', `spawn interrupted by ${sig}`))
+      // With our listener gone Node restores the default action: let it happen.
+      process.kill(process.pid, sig)
+    }
+    const onAbort = (): void => finish(abortError(plan.signal as AbortSignal))
+
+    const cleanup = (): void => {
+      restoreTerminal()
+      process.removeListener('exit', onExit)
+      process.removeListener('uncaughtExceptionMonitor', onFatalException)
+      process.removeListener('SIGWINCH', onResize)
+      for (const sig of FATAL_SIGNALS) process.removeListener(sig, onSignal)
+      plan.signal?.removeEventListener('abort', onAbort)
+      pausedStdin?.resume()
+    }
+
+    function finish(err?: Error): void {
+      if (finished) return
+      finished = true
+      cleanup()
+      child._stopRelay()
+      child.close()
+      if (err) reject(err)
+      else resolve(status as ExitStatus)
+    }
+
+    const runHook = async (hook: SpawnHook, lane: number, data: Buffer): Promise<void> => {
+      try {
+        const answer = hookResult(await hook(data), data)
+        if (!finished) child._relayAnswer(lane, answer)
+      } catch (err) {
+        finish(err instanceof Error ? err : new Error(String(err)))
+      }
+    }
+
+    try {
+      if (native.isTerminal(plan.stdinFd)) rawMode = new native.RawMode(sink(), plan.stdinFd)
+      process.on('exit', onExit)
+      process.on('uncaughtExceptionMonitor', onFatalException)
+      process.on('SIGWINCH', onResize)
+      for (const sig of FATAL_SIGNALS) process.on(sig, onSignal)
+      plan.signal?.addEventListener('abort', onAbort, { once: true })
+      pausedStdin?.pause()
+      child._startRelay(plan.stdinFd, plan.stdoutFd, plan.masterRead !== undefined, plan.stdinRead !== undefined, {
+        chunk(lane, data) {
+          const hook = lane === LANE_INPUT ? plan.stdinRead : plan.masterRead
+          if (hook && !finished) void runHook(hook, lane, data)
+        },
+        done() {
+          outputDone = true
+          if (status) finish()
+        },
+      })
+    } catch (err) {
+      finish(fromNative(err) as Error)
+      return
+    }
+    child.wait().then((exit) => {
+      status = exit
+      if (outputDone) finish()
+    }, finish)
+  })
+}
+

@@ -1,0 +1,59 @@
+// The public types shared by every function.
+
+/** How a child ended. */
+export interface ExitStatus {
+  /** The exit code when the child exited normally, else `null`. */
+  exitCode: number | null
+  /** The name of the signal that killed the child, else `null`. */
+  signal: NodeJS.Signals | null
+  /** The raw `waitpid` status, as Python's `pty.spawn` returns it. */
+  status: number
+}
+
+/** A terminal's size in character cells. */
+export interface WindowSize {
+  cols: number
+  rows: number
+}
+
+export interface OpenPtyOptions {
+  /** Columns, 1 to 65535. Default 80. */
+  cols?: number
+  /** Rows, 1 to 65535. Default 24. */
+  rows?: number
+}
+
+/** Both ends of a pseudo-terminal, as `pty.openpty()` returns them, plus the slave's path. */
+export interface PtyPair {
+  /** The master fd (close-on-exec). The caller owns it. */
+  master: number
+  /** The slave fd (close-on-exec). The caller owns it. */
+  slave: number
+  /** The slave's path, e.g. `/dev/pts/3`. */
+  path: string
+}
+
+export interface ForkOptions extends OpenPtyOptions {
+  /** The child's working directory. Default: this process's. */
+  cwd?: string
+  /** The child's whole environment. Default `process.env`. Entries whose value is `undefined` are left out. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** Sets `TERM`. Default: `env.TERM`, else `xterm-256color`. */
+  term?: string
+  /** The child's user id (needs the privilege to take it). */
+  uid?: number
+  /** The child's group id; it is also its only supplementary group. */
+  gid?: number
+}
+
+/** An `Error` from a system call, shaped as Node's own (`fs`, `child_process`). */
+export interface SystemError extends Error {
+  /** E.g. `ENOENT`. */
+  code: string
+  /** The negated errno, as Node reports it (e.g. -2). */
+  errno: number
+  /** The call that failed, e.g. `execve`, `chdir`, `setuid`. */
+  syscall: string
+  /** The path involved, if any. */
+  path?: string
+}
