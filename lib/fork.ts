@@ -6,7 +6,7 @@ import { callNative, codedError } from './errors'
 import { sink } from './events'
 import { PtyProcess } from './pty-process'
 import type { ForkOptions, OpenPtyOptions, PtyPair, WindowSize } from './types'
-import { checkArgv, checkEnv, checkFd, checkInteger, checkOptions, checkSize, checkString, MAX_ID } from './validate'
+import { checkArgv, checkBoolean, checkEnv, checkFd, checkInteger, checkOptions, checkSize, checkString, MAX_ID } from './validate'
 
 /**
  * Opens a new pseudo-terminal pair, as Python's `pty.openpty()`. Both fds are close-on-exec
@@ -35,8 +35,9 @@ export async function fork(argv: string | readonly string[], options?: ForkOptio
   const cwd = opts.cwd === undefined ? undefined : checkString(opts.cwd, 'cwd')
   const uid = opts.uid === undefined ? undefined : checkInteger(opts.uid, 'uid', 0, MAX_ID)
   const gid = opts.gid === undefined ? undefined : checkInteger(opts.gid, 'gid', 0, MAX_ID)
+  const echo = opts.echo === undefined ? undefined : checkBoolean(opts.echo, 'echo')
   const nativePty = callNative(() =>
-    native.fork(sink(), { argv: args, env, cwd, uid, gid, cols: size.cols, rows: size.rows }),
+    native.fork(sink(), { argv: args, env, cwd, uid, gid, cols: size.cols, rows: size.rows, echo }),
   )
   let child!: PtyProcess
   await new Promise<void>((resolve, reject) => {

@@ -44,6 +44,9 @@ export interface ForkOptions extends OpenPtyOptions {
   uid?: number
   /** The child's group id; it is also its only supplementary group. */
   gid?: number
+  /** Whether the terminal echoes input back as output. Default `true`, as a new terminal does;
+   * `false` suits input that is piped rather than typed (util-linux `script` does so). */
+  echo?: boolean
 }
 
 /** An `Error` from a system call, shaped as Node's own (`fs`, `child_process`). */

@@ -23,6 +23,13 @@ export function checkString(value: unknown, name: string): string {
   return value
 }
 
+export function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a boolean, got ${describe(value)}`)
+  }
+  return value
+}
+
 export function checkInteger(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number') {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a number, got ${describe(value)}`)

@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{SysError, SysResult};
-use crate::pty::{open_pty, set_nonblocking, WindowSize};
+use crate::pty::{open_pty, set_echo, set_nonblocking, WindowSize};
 
 /// The set-up step of the child that failed, as written to the report pipe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,8 +198,11 @@ pub struct Forked {
 
 /// Opens a pty, forks, and runs [`ChildSpec`] in the child. Returns as soon as the child exists;
 /// whether its exec succeeded arrives on `report`.
-pub fn fork_pty(spec: &ChildSpec, size: WindowSize) -> SysResult<Forked> {
+pub fn fork_pty(spec: &ChildSpec, size: WindowSize, echo: bool) -> SysResult<Forked> {
   let pair = open_pty(size)?;
+  if !echo {
+    set_echo(pair.slave.as_raw_fd(), false)?;
+  }
   let (report_rd, report_wr) = pipe_cloexec()?;
   let slave = pair.slave.as_raw_fd();
   let report_fd = report_wr.as_raw_fd();

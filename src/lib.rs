@@ -137,6 +137,8 @@ pub struct ForkSpec {
   pub gid: Option<u32>,
   pub cols: u32,
   pub rows: u32,
+  /// Whether the terminal echoes input (default true).
+  pub echo: Option<bool>,
 }
 
 /// Forks a child on a new pty and has it exec `spec.argv`. Whether the exec succeeded arrives
@@ -151,7 +153,7 @@ pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
     spec.uid,
     spec.gid,
   )?;
-  let forked = fork_pty(&child_spec, size)?;
+  let forked = fork_pty(&child_spec, size, spec.echo.unwrap_or(true))?;
   let shared = adopt(
     NewChild {
       pid: forked.pid,

@@ -117,6 +117,25 @@ pub fn eof_sequence(master: RawFd, line_pending: bool) -> SysResult<Vec<u8>> {
   })
 }
 
+/// Turns the terminal's echo of input on or off (on a pty, either end may be given).
+pub fn set_echo(fd: RawFd, on: bool) -> SysResult<()> {
+  let mut t: libc::termios = unsafe { std::mem::zeroed() };
+  // SAFETY: tcgetattr writes one termios into t.
+  if unsafe { libc::tcgetattr(fd, &mut t) } != 0 {
+    return Err(SysError::last("tcgetattr"));
+  }
+  if on {
+    t.c_lflag |= libc::ECHO;
+  } else {
+    t.c_lflag &= !libc::ECHO;
+  }
+  // SAFETY: t is a valid termios for reads.
+  if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &t) } != 0 {
+    return Err(SysError::last("tcsetattr"));
+  }
+  Ok(())
+}
+
 /// Puts the fd into non-blocking mode (idempotent).
 pub fn set_nonblocking(fd: RawFd) -> SysResult<()> {
   // SAFETY: F_GETFL/F_SETFL only read and change this fd's status flags.
