@@ -207,8 +207,8 @@ pub fn fork_pty(spec: &ChildSpec, size: WindowSize, echo: bool) -> SysResult<For
   let slave = pair.slave.as_raw_fd();
   let report_fd = report_wr.as_raw_fd();
 
-  // Block every signal around fork so the child cannot run a handler of the parent's before
-  // it resets dispositions; the child clears its mask right before exec.
+  // Block every signal around the fork so the child cannot run a handler of the parent's
+  // before it resets dispositions; the child clears its mask right before exec.
   let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
   let mut saved: libc::sigset_t = unsafe { std::mem::zeroed() };
   // SAFETY: sigfillset writes the set we own; pthread_sigmask swaps this thread's mask.
@@ -216,18 +216,29 @@ pub fn fork_pty(spec: &ChildSpec, size: WindowSize, echo: bool) -> SysResult<For
     libc::sigfillset(&mut all);
     libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut saved);
   }
-  // SAFETY: fork has no memory preconditions; the child only runs `child_main`, which makes
-  // async-signal-safe calls on memory that was fully built before this point.
-  let pid = unsafe { libc::fork() };
-  if pid == 0 {
-    // SAFETY: we are the child of a fork; see child_main's contract.
-    unsafe { child_main(spec, slave, report_fd) }
-  }
+  let strategy = Strategy::current();
+  let pid = match strategy {
+    Strategy::CloneVfork => clone_vfork(spec, slave, report_fd),
+    Strategy::Fork => {
+      // SAFETY: fork has no memory preconditions; the child only runs `child_main`, which
+      // makes async-signal-safe calls on memory that was fully built before this point.
+      let pid = unsafe { libc::fork() };
+      if pid == 0 {
+        // SAFETY: we are the child of a fork; see child_main's contract.
+        unsafe { child_main(spec, slave, report_fd) }
+      }
+      pid
+    }
+  };
   let fork_errno = nix::errno::Errno::last_raw();
   // SAFETY: restores the mask saved above.
   unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &saved, std::ptr::null_mut()) };
   if pid < 0 {
-    return Err(SysError::new(fork_errno, "fork"));
+    let syscall = match strategy {
+      Strategy::CloneVfork => "clone",
+      Strategy::Fork => "fork",
+    };
+    return Err(SysError::new(fork_errno, syscall));
   }
   drop(report_wr);
   drop(pair.slave);
@@ -238,6 +249,69 @@ pub fn fork_pty(spec: &ChildSpec, size: WindowSize, echo: bool) -> SysResult<For
     report: report_rd,
     pts_name: pair.path,
   })
+}
+
+/// How the child is created. Both run the same [`child_main`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+  /// `clone(CLONE_VM | CLONE_VFORK)`, as `posix_spawn` does: the child borrows the parent's
+  /// memory until it execs, so no page table is copied and the cost does not grow with the
+  /// parent's size.
+  CloneVfork,
+  /// Plain `fork`: copies the parent's page tables.
+  Fork,
+}
+
+impl Strategy {
+  /// `NAPI_PTY_STRATEGY=fork` selects the fork path (for comparison and tests); the default is
+  /// the clone path.
+  pub fn current() -> Strategy {
+    match std::env::var_os("NAPI_PTY_STRATEGY") {
+      Some(v) if v == "fork" => Strategy::Fork,
+      _ => Strategy::CloneVfork,
+    }
+  }
+}
+
+/// The child's stack for the clone path; it only needs room for `child_main`'s frames.
+const CLONE_STACK: usize = 64 * 1024;
+
+struct CloneArgs<'a> {
+  spec: &'a ChildSpec,
+  slave: RawFd,
+  report: RawFd,
+}
+
+extern "C" fn clone_entry(arg: *mut libc::c_void) -> libc::c_int {
+  // SAFETY: arg points to the CloneArgs on the parent's stack, which stays alive (and the
+  // parent suspended) until this child execs or exits: that is what CLONE_VFORK guarantees.
+  let args = unsafe { &*(arg as *const CloneArgs) };
+  // SAFETY: we are a freshly cloned child; see child_main's contract.
+  unsafe { child_main(args.spec, args.slave, args.report) }
+}
+
+/// Returns the child's pid (or -1 with errno set), once the child has exec'd or exited.
+fn clone_vfork(spec: &ChildSpec, slave: RawFd, report: RawFd) -> libc::pid_t {
+  let mut stack = vec![0u8; CLONE_STACK];
+  // The stack grows down: pass its (16-byte aligned) top.
+  let top = (stack.as_mut_ptr() as usize + CLONE_STACK) & !15;
+  let mut args = CloneArgs {
+    spec,
+    slave,
+    report,
+  };
+  // SAFETY: the child runs clone_entry on its own stack with every signal blocked, shares our
+  // memory but writes none of it (child_main only makes syscalls on prepared data), and has
+  // its own signal handler table (no CLONE_SIGHAND), so resetting dispositions is private to
+  // it. CLONE_VFORK suspends us until it execs or exits, so `stack` and `args` outlive it.
+  unsafe {
+    libc::clone(
+      clone_entry,
+      top as *mut libc::c_void,
+      libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+      (&mut args as *mut CloneArgs).cast(),
+    )
+  }
 }
 
 fn pipe_cloexec() -> SysResult<(OwnedFd, OwnedFd)> {
@@ -283,7 +357,8 @@ const MAX_SIGNAL: libc::c_int = 64;
 /// but what `spec` already holds, so it is sound after `fork` in a multi-threaded process.
 ///
 /// # Safety
-/// Must only be called in a freshly forked child, with `slave` the pty's slave end and `report`
+/// Must only be called in a freshly forked (or `CLONE_VM | CLONE_VFORK`-cloned) child, with all
+/// signals blocked, with `slave` the pty's slave end and `report`
 /// the write end of a close-on-exec pipe.
 unsafe fn child_main(spec: &ChildSpec, slave: RawFd, report: RawFd) -> ! {
   let fail = |step: Step| -> ! {
@@ -322,16 +397,18 @@ unsafe fn child_main(spec: &ChildSpec, slave: RawFd, report: RawFd) -> ! {
         fail(Step::Chdir);
       }
     }
+    // Raw syscalls, not glibc's wrappers: those broadcast the change to every thread of the
+    // process, and in the clone path our "process" shares the parent's memory and threads list.
     if spec.uid.is_some() || spec.gid.is_some() {
       let gid = spec.gid.unwrap_or_else(|| libc::getgid());
-      if libc::setgroups(1, &gid) < 0 {
+      if libc::syscall(libc::SYS_setgroups, 1, &gid as *const libc::gid_t) < 0 {
         fail(Step::Setgroups);
       }
-      if spec.gid.is_some() && libc::setgid(gid) < 0 {
+      if spec.gid.is_some() && libc::syscall(libc::SYS_setgid, gid) < 0 {
         fail(Step::Setgid);
       }
       if let Some(uid) = spec.uid {
-        if libc::setuid(uid) < 0 {
+        if libc::syscall(libc::SYS_setuid, uid) < 0 {
           fail(Step::Setuid);
         }
       }
