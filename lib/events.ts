@@ -1,7 +1,7 @@
 // Events from the reactor: one native EventSink per Env, dispatching to PtyProcess objects by
 // id, and the reference count that keeps the event loop alive while any child is active.
 
-import * as native from '../binding'
+import * as native from './native'
 import type { PtyProcess } from './pty-process'
 
 /** Event kinds; mirrors `src/sink.rs`. */

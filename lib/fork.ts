@@ -1,7 +1,7 @@
 // The functions of Python's pty module that start or open a terminal: openpty and fork, and
 // the window-size helpers.
 
-import * as native from '../binding'
+import * as native from './native'
 import { callNative, codedError } from './errors'
 import { sink } from './events'
 import { PtyProcess } from './pty-process'

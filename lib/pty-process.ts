@@ -2,7 +2,7 @@
 
 import { Duplex } from 'node:stream'
 
-import type * as native from '../binding'
+import type * as native from './native'
 import { callNative, stateError, systemError } from './errors'
 import { byId, DISPOSE_GRACE_MS, forget, active, Kind, releaseLoop, retainLoop, STEP_SYSCALLS, type RelayListener } from './events'
 import type { ExitStatus, WindowSize } from './types'

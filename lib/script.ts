@@ -6,7 +6,7 @@
 import * as fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 
-import * as native from '../binding'
+import * as native from './native'
 import { spawn } from './spawn'
 import type { ExitStatus } from './types'
 

@@ -1,6 +1,6 @@
 // spawn: Python's pty.spawn, with the copy loop in the native core.
 
-import * as native from '../binding'
+import * as native from './native'
 import { codedError, fromNative } from './errors'
 import { sink } from './events'
 import { fork } from './fork'
