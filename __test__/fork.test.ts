@@ -157,6 +157,11 @@ test('a relative program path is taken from cwd', async (t) => {
   }
 })
 
+test('without PATH in env, argv[0] is looked up on the default path', async (t) => {
+  const { output } = await run(['env'], { env: {} })
+  t.is(output, 'TERM=xterm-256color\r\n')
+})
+
 // --- cwd and env -----------------------------------------------------------------------------
 
 test('cwd sets the working directory', async (t) => {

@@ -125,15 +125,36 @@ export function procState(pid: number): string | undefined {
   return procStat(pid)?.[0]
 }
 
-/** The pids whose parent is this process, zombies included. */
+/** The pids whose parent is this process, zombies included; but not the esbuild service
+ * that tsx (the test loader) starts and stops as it pleases. */
 export function childPids(): number[] {
   const out: number[] = []
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     const stat = procStat(Number(name))
-    if (stat && Number(stat[1]) === process.pid) out.push(Number(name))
+    if (!stat || Number(stat[1]) !== process.pid) continue
+    let exe = ''
+    try {
+      exe = fs.readlinkSync(`/proc/${name}/exe`)
+    } catch {
+      // A zombie has no exe: it counts.
+    }
+    if (path.basename(exe) !== 'esbuild') out.push(Number(name))
   }
   return out.sort((a, b) => a - b)
+}
+
+/** `pid state command` for each pid, to show in a failed assertion. */
+export function describePids(pids: number[]): string[] {
+  return pids.map((pid) => {
+    let cmd = '?'
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
+    } catch {
+      // Gone meanwhile.
+    }
+    return `${pid} ${procState(pid) ?? 'gone'} ${cmd}`
+  })
 }
 
 /** Whether the fd is close-on-exec, from /proc/self/fdinfo. */
