@@ -178,6 +178,22 @@ export async function waitFor(condition: () => boolean, timeoutMs = 15000): Prom
   }
 }
 
+/** The pids of every process whose stdout is the terminal `ptsName` (also once its master is
+ * gone and the kernel calls it `ptsName (deleted)`). */
+export function terminalHolders(ptsName: string): number[] {
+  const out: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const target = fs.readlinkSync(`/proc/${name}/fd/1`)
+      if (target === ptsName || target === `${ptsName} (deleted)`) out.push(Number(name))
+    } catch {
+      // Gone, a zombie, or not ours to look at.
+    }
+  }
+  return out
+}
+
 /** Sends SIGKILL if the process still exists; for cleaning up grandchildren. */
 export function killQuietly(pid: number): void {
   try {
@@ -206,10 +222,13 @@ export function runNode(
     stdio?: Array<'pipe' | 'ignore' | 'inherit' | number>
     /** A command that runs node, e.g. `['setpriv', …]`. */
     wrapper?: string[]
+    /** Options for node itself, e.g. `['--expose-gc']`. */
+    nodeArgs?: string[]
   } = {},
 ): Promise<NodeRun> {
   const stdio = options.stdio ?? ['ignore', 'pipe', 'pipe']
-  const command = [...(options.wrapper ?? []), process.execPath, path.join(FIXTURES, script), ...args]
+  const node = [process.execPath, ...(options.nodeArgs ?? [])]
+  const command = [...(options.wrapper ?? []), ...node, path.join(FIXTURES, script), ...args]
   const child = spawn(command[0], command.slice(1), { stdio })
   let stdout = ''
   let stderr = ''

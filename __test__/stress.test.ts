@@ -34,6 +34,42 @@ test.serial('every byte arrives at exit: 500 children print 100 KB and exit at o
   t.deepEqual(failures, [])
 })
 
+test.serial('output left unread until after the exit all arrives, 200 times', async (t) => {
+  // 4000 bytes fit in the kernel's buffers, so the child can exit before anyone reads.
+  const size = 4000
+  const failures: string[] = []
+  for (let i = 0; i < 200; i += 8) {
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, j) => {
+        const child = await fork(['head', '-c', String(size), '/dev/zero'])
+        const status = await child.wait()
+        const output = await collect(child)
+        if (output.length !== size || status.status !== 0) {
+          failures.push(`run ${i + j}: ${output.length} bytes, status ${status.status}`)
+        }
+      }),
+    )
+  }
+  t.deepEqual(failures, [])
+})
+
+test.serial('kill() racing with the exit, 200 times: either outcome, never an error', async (t) => {
+  const outcomes = new Set<string>()
+  for (let i = 0; i < 200; i += 8) {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const child = await fork(['true'])
+        const sent = child.kill('SIGKILL')
+        const status = await child.wait()
+        outcomes.add(`${status.exitCode}/${status.signal}/${status.status}`)
+        if (!sent) outcomes.add('not sent')
+      }),
+    )
+  }
+  const allowed = new Set(['0/null/0', 'null/SIGKILL/9', 'not sent'])
+  t.deepEqual([...outcomes].filter((o) => !allowed.has(o)), [])
+})
+
 test.serial('200 forks at once: every output and exit is right, and no fd is left', async (t) => {
   const before = fdTable()
   const n = 200

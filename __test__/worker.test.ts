@@ -55,3 +55,18 @@ test.serial('a worker terminated while output is flowing, three times', async (t
 test.serial('a worker that exits mid-session leaves no process, zombie, fd or thread', (t) =>
   endMidSession(t, 'exit', true),
 )
+
+test.serial('a worker terminated while its forks are on their way leaves no process, zombie or fd', async (t) => {
+  for (let i = 0; i < 3; i++) {
+    const fds = fdTable()
+    const worker = new Worker(path.join(FIXTURES, 'pty-worker.js'), { workerData: { mode: 'spawning' } })
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    await worker.terminate()
+    await waitFor(() => childPids().length === 0 && newFds(fds).length === 0)
+    t.deepEqual(describePids(childPids()), [])
+    t.deepEqual(newFds(fds), [])
+  }
+})
