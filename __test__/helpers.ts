@@ -1,0 +1,257 @@
+// Shared helpers for the ava suite. Not a test file.
+
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { spawn } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
+
+/** A Python that starts fast (the pyenv shim on PATH is a bash script). */
+export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+
+/** Prints the child's open fds, sorted, space-separated. The directory listing's own fd is
+ * the lowest free one, so a clean child prints exactly `0 1 2 3`. */
+export const LIST_FDS = [
+  PYTHON,
+  '-I',
+  '-S',
+  '-c',
+  'import os; print(" ".join(sorted(os.listdir("/proc/self/fd"), key=int)))',
+]
+
+export const FIXTURES = path.join(__dirname, 'fixtures')
+
+/** Everything a stream gives until its end. */
+export async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+export async function collectText(stream: AsyncIterable<Buffer>): Promise<string> {
+  return (await collect(stream)).toString()
+}
+
+/** Accumulates a stream's output (flowing mode) and lets a test wait for a piece of it. */
+export class OutputReader {
+  text = ''
+  readonly ended: Promise<string>
+  #done = false
+  #waiters: Array<() => void> = []
+
+  constructor(stream: Readable) {
+    const decoder = new StringDecoder('utf8')
+    stream.on('data', (chunk: Buffer) => {
+      this.text += decoder.write(chunk)
+      this.#wake()
+    })
+    this.ended = new Promise((resolve, reject) => {
+      stream.once('end', () => {
+        this.text += decoder.end()
+        this.#done = true
+        this.#wake()
+        resolve(this.text)
+      })
+      stream.once('error', reject)
+    })
+    // Callers that only use until() must not get an unhandled rejection.
+    this.ended.catch(() => {})
+  }
+
+  /** Resolves with the output so far once it contains `pattern`; rejects if the stream ends
+   * first. */
+  async until(pattern: string | RegExp): Promise<string> {
+    const matches = () => (typeof pattern === 'string' ? this.text.includes(pattern) : pattern.test(this.text))
+    while (!matches()) {
+      if (this.#done) throw new Error(`output ended without ${String(pattern)}: ${JSON.stringify(this.text)}`)
+      await new Promise<void>((resolve) => this.#waiters.push(resolve))
+    }
+    return this.text
+  }
+
+  #wake(): void {
+    for (const resolve of this.#waiters.splice(0)) resolve()
+  }
+}
+
+/** How many fds this process has open (the listing's own fd included, consistently). */
+export function fdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length
+}
+
+/** This process's open fds and what each refers to (`/dev/ptmx`, `pipe:[123]`…). */
+export function fdTable(): Map<number, string> {
+  const table = new Map<number, string>()
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    try {
+      table.set(Number(name), fs.readlinkSync(`/proc/self/fd/${name}`))
+    } catch {
+      // The directory listing's own fd, already closed.
+    }
+  }
+  return table
+}
+
+/** The fds open now that were not open (to the same thing) in `before`, as `fd -> target`
+ * strings: an empty list means nothing was left behind. */
+export function newFds(before: Map<number, string>): string[] {
+  const out: string[] = []
+  for (const [fd, target] of fdTable()) {
+    if (before.get(fd) !== target) out.push(`${fd} -> ${target}`)
+  }
+  return out
+}
+
+/** How many threads this process has. */
+export function threadCount(): number {
+  return fs.readdirSync('/proc/self/task').length
+}
+
+/** The fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session,
+ * tty_nr, tpgid, ...]; undefined when the process is gone. */
+export function procStat(pid: number): string[] | undefined {
+  let text: string
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  return text.slice(text.lastIndexOf(')') + 2).trim().split(' ')
+}
+
+/** The process's state letter (R, S, Z…), or undefined when it no longer exists at all. */
+export function procState(pid: number): string | undefined {
+  return procStat(pid)?.[0]
+}
+
+/** The pids whose parent is this process, zombies included; but not the esbuild service
+ * that tsx (the test loader) starts and stops as it pleases. */
+export function childPids(): number[] {
+  const out: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const stat = procStat(Number(name))
+    if (!stat || Number(stat[1]) !== process.pid) continue
+    let exe = ''
+    try {
+      exe = fs.readlinkSync(`/proc/${name}/exe`)
+    } catch {
+      // A zombie has no exe: it counts.
+    }
+    if (path.basename(exe) !== 'esbuild') out.push(Number(name))
+  }
+  return out.sort((a, b) => a - b)
+}
+
+/** `pid state command` for each pid, to show in a failed assertion. */
+export function describePids(pids: number[]): string[] {
+  return pids.map((pid) => {
+    let cmd = '?'
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()
+    } catch {
+      // Gone meanwhile.
+    }
+    return `${pid} ${procState(pid) ?? 'gone'} ${cmd}`
+  })
+}
+
+/** Whether the fd is close-on-exec, from /proc/self/fdinfo. */
+export function isCloexec(fd: number): boolean {
+  const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+  const flags = /^flags:\s*([0-7]+)$/m.exec(info)
+  if (!flags) throw new Error(`no flags in fdinfo of ${fd}`)
+  return (parseInt(flags[1], 8) & 0o2000000) !== 0
+}
+
+/**
+ * Waits for an external condition (a process the kernel has not yet removed, an fd another
+ * thread has not yet closed): polls every few ms until it holds or the generous deadline
+ * passes. Never throws; the caller asserts the exact state afterwards, so a timeout shows up
+ * as a failed assertion with the real values.
+ */
+export async function waitFor(condition: () => boolean, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** The pids of every process whose stdout is the terminal `ptsName` (also once its master is
+ * gone and the kernel calls it `ptsName (deleted)`). */
+export function terminalHolders(ptsName: string): number[] {
+  const out: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const target = fs.readlinkSync(`/proc/${name}/fd/1`)
+      if (target === ptsName || target === `${ptsName} (deleted)`) out.push(Number(name))
+    } catch {
+      // Gone, a zombie, or not ours to look at.
+    }
+  }
+  return out
+}
+
+/** Sends SIGKILL if the process still exists; for cleaning up grandchildren. */
+export function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+
+export interface NodeRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs a fixture script in a fresh Node process and collects what it prints. `timeoutMs` is a
+ * hang guard only: past it the process is killed and the run reports SIGKILL.
+ */
+export function runNode(
+  script: string,
+  args: string[] = [],
+  options: {
+    timeoutMs?: number
+    stdio?: Array<'pipe' | 'ignore' | 'inherit' | number>
+    /** A command that runs node, e.g. `['setpriv', …]`. */
+    wrapper?: string[]
+    /** Options for node itself, e.g. `['--expose-gc']`. */
+    nodeArgs?: string[]
+  } = {},
+): Promise<NodeRun> {
+  const stdio = options.stdio ?? ['ignore', 'pipe', 'pipe']
+  const node = [process.execPath, ...(options.nodeArgs ?? [])]
+  const command = [...(options.wrapper ?? []), ...node, path.join(FIXTURES, script), ...args]
+  const child = spawn(command[0], command.slice(1), { stdio })
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  const guard = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60000)
+  return new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => {
+      clearTimeout(guard)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+/** A fresh temporary directory, resolved (no symlinks), removed by the returned function. */
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'napi-pty-test-')))
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** The fields of a system error a test compares. */
+export function sysFields(err: unknown): Record<string, unknown> {
+  const e = err as NodeJS.ErrnoException
+  return { name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path }
+}
