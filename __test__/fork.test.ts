@@ -286,9 +286,7 @@ test('input has backpressure: write() returns false, then drain', async (t) => {
 
 // --- Output and the exit ---------------------------------------------------------------------
 
-// BUGS.md #1: 'exit' is emitted from inside the stream's own 'end' dispatch, before the user's
-// 'end' listeners run.
-test.failing('when the output is read, exit and wait() come after its end', async (t) => {
+test('when the output is read, exit and wait() come after its end', async (t) => {
   const child = await fork(['sh', '-c', 'echo bye'])
   const events: string[] = []
   child.on('data', () => events.push('data'))

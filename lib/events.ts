@@ -56,5 +56,7 @@ export function releaseLoop(): void {
 /** After the child has exited, how long a silent terminal still held open by another process
  * (a grandchild) may delay the end of the output. Mirrors `EXIT_GRACE` in `src/reactor.rs`. */
 export const EXIT_GRACE_MS = 100
+/** ...and how long after the exit it ends at the latest. Mirrors `EXIT_GRACE_MAX`. */
+export const EXIT_GRACE_MAX_MS = 1000
 /** How long `Symbol.asyncDispose` waits after hanging up before it sends SIGKILL. */
 export const DISPOSE_GRACE_MS = 1000

@@ -24,7 +24,10 @@ export class PtyProcess extends Duplex {
   #consumed = false
   #eof = false
   #ended = false
+  /** The user hung up (`close()`, `destroy()`). */
   #closed = false
+  /** The master has been closed, by the user or because it was of no more use. */
+  #released = false
   #referenced = true
   #holdingLoop = false
   #writeCallback: ((err?: Error | null) => void) | undefined
@@ -43,7 +46,8 @@ export class PtyProcess extends Duplex {
     forget.register(this, this.#id)
     this.once('end', () => {
       this.#ended = true
-      this.#settle()
+      // After the user's own `end` listeners: `exit` must come after `end`.
+      process.nextTick(() => this.#settle())
     })
     this.#settle()
   }
@@ -53,8 +57,9 @@ export class PtyProcess extends Duplex {
     return this.#native.pid
   }
 
-  /** The master fd, as Python's `pty.fork()` returns it; -1 once closed. Reading it directly
-   * works until the readable side is first consumed, which makes it non-blocking. */
+  /** The master fd, as Python's `pty.fork()` returns it; -1 once closed. You may read and write
+   * it directly, as in Python, until the stream is first used (read from or written to): that
+   * makes it non-blocking. */
   get fd(): number {
     return this.#native.fd
   }
@@ -104,7 +109,7 @@ export class PtyProcess extends Duplex {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#native.close()
+    this.#release()
     if (!this.#eof) {
       this.#eof = true
       this.push(null)
@@ -158,7 +163,15 @@ export class PtyProcess extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    this.close()
+    // Destroying a stream whose child has exited (as `for await` does at the end) only lets
+    // the master go; while the child runs, it hangs up.
+    if (this.#exit) {
+      this.#eof = true
+      this.#release()
+      this.#settle()
+    } else {
+      this.close()
+    }
     callback(err)
   }
 
@@ -188,7 +201,7 @@ export class PtyProcess extends Duplex {
 
   /** @internal A hook's answer for a relay lane; `null` is end-of-file. */
   _relayAnswer(lane: number, data: Uint8Array | null): void {
-    if (!this.#closed) this.#native.relayAnswer(lane, data)
+    if (!this.#released) this.#native.relayAnswer(lane, data)
   }
 
   /** @internal The relay is over: no more relay events are wanted. */
@@ -196,6 +209,12 @@ export class PtyProcess extends Duplex {
     this.#relay = undefined
     this.#relayDone = true
     this.#settle()
+  }
+
+  #release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.#native.close()
   }
 
   /** @internal Dispatches one event from the reactor. */
@@ -214,7 +233,7 @@ export class PtyProcess extends Duplex {
         const path = syscall === 'chdir' ? this.#native.cwd ?? undefined : syscall === 'execve' ? this.#native.program : undefined
         this.#closed = true
         this.#eof = true
-        this.#native.close()
+        this.#release()
         spawn?.reject(systemError(b, syscall, path))
         break
       }
@@ -257,7 +276,7 @@ export class PtyProcess extends Duplex {
     if (this.#spawn) {
       // Still spawning: nothing else can be decided yet.
     } else if (this.#exit && !this.#exitDelivered) {
-      const outputDone = !this.#consumed || this.#ended || this.#closed
+      const outputDone = !this.#consumed || this.#ended || this.#released
       if (outputDone) {
         this.#exitDelivered = true
         const status = this.#exit
@@ -266,12 +285,9 @@ export class PtyProcess extends Duplex {
       }
     }
     // The output has been read to its end and the child is gone: the master is no use now.
-    if (this.#exitDelivered && this.#ended && !this.#closed) {
-      this.#closed = true
-      this.#native.close()
-    }
+    if (this.#exitDelivered && this.#ended) this.#release()
     const relaying = this.#relay !== undefined && !this.#relayDone
-    const needsLoop = !this.#exitDelivered || relaying || (this.#consumed && !this.#ended && !this.#closed)
+    const needsLoop = !this.#exitDelivered || relaying || (this.#consumed && !this.#ended && !this.#released)
     if (needsLoop) active.add(this)
     else active.delete(this)
     const hold = needsLoop && this.#referenced

@@ -401,7 +401,12 @@ unsafe fn child_main(spec: &ChildSpec, slave: RawFd, report: RawFd) -> ! {
     // process, and in the clone path our "process" shares the parent's memory and threads list.
     if spec.uid.is_some() || spec.gid.is_some() {
       let gid = spec.gid.unwrap_or_else(|| libc::getgid());
-      if libc::syscall(libc::SYS_setgroups, 1, &gid as *const libc::gid_t) < 0 {
+      // Only when some other group would survive: setgroups needs the privilege even when it
+      // changes nothing, and an unprivileged process may well ask for the ids it has.
+      let mut groups = [0 as libc::gid_t; 64];
+      let n = libc::syscall(libc::SYS_getgroups, groups.len(), groups.as_mut_ptr());
+      let only_gid = n >= 0 && groups[..n as usize].iter().all(|g| *g == gid);
+      if !only_gid && libc::syscall(libc::SYS_setgroups, 1, &gid as *const libc::gid_t) < 0 {
         fail(Step::Setgroups);
       }
       if spec.gid.is_some() && libc::syscall(libc::SYS_setgid, gid) < 0 {

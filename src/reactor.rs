@@ -31,9 +31,13 @@ use crate::sys::{pidfd_open, pidfd_send_signal};
 pub const READ_CHUNK: usize = 64 * 1024;
 /// Chunks read but not yet handed to JavaScript, per pty.
 pub const MAX_INFLIGHT: u32 = 4;
-/// After the child has exited, how long the master may stay silent before its output is
-/// declared complete although some other process (a grandchild) still holds the terminal.
+/// After the child has exited while some other process (a grandchild) still holds the terminal,
+/// how long the master may stay silent before the output is declared complete...
 pub const EXIT_GRACE: Duration = Duration::from_millis(100);
+/// ...and how long after the exit it ends at the latest, however much the grandchild prints.
+/// Neither applies when the kernel reports the terminal hung up (no slave fd left open): then
+/// the output is read to its very end, EIO.
+pub const EXIT_GRACE_MAX: Duration = Duration::from_secs(1);
 /// When an Env goes away, how long its children get after SIGHUP before SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(2);
 
@@ -229,7 +233,12 @@ pub struct Entry {
   exited: bool,
   eof: bool,
   orphaned: bool,
+  /// The silence deadline after the exit (see [`EXIT_GRACE`]).
   grace: Option<Instant>,
+  /// The hard deadline after the exit (see [`EXIT_GRACE_MAX`]).
+  grace_max: Option<Instant>,
+  /// The kernel reported that every slave fd is closed: the output will end with EIO.
+  hung_up: bool,
   kill_at: Option<Instant>,
   relay: Option<Box<Relay>>,
   /// Deadlines of this entry already in the timer heap.
@@ -282,6 +291,8 @@ pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
     eof: false,
     orphaned: false,
     grace: None,
+    grace_max: None,
+    hung_up: false,
     kill_at: None,
     relay: None,
     scheduled: Vec::new(),
@@ -366,7 +377,12 @@ impl Loop {
           continue;
         };
         match event.token().0 & ((1 << KIND_BITS) - 1) {
-          KIND_MASTER => entry.readable = true,
+          KIND_MASTER => {
+            entry.readable = true;
+            if event.is_read_closed() || event.is_error() {
+              entry.hung_up = true;
+            }
+          }
           KIND_PIDFD => entry.reap(),
           KIND_REPORT => entry.check_report(),
           KIND_STDIN => {
@@ -460,8 +476,10 @@ impl Loop {
         continue;
       };
       entry.scheduled.retain(|s| *s != at);
-      if entry.grace.is_some_and(|g| g <= now) {
+      let expired = |d: Option<Instant>| d.is_some_and(|d| d <= now);
+      if !entry.hung_up && (expired(entry.grace) || expired(entry.grace_max)) {
         entry.grace = None;
+        entry.grace_max = None;
         match entry.relay.as_mut() {
           Some(relay) if !relay.output.awaiting => relay.output.ended = true,
           Some(_) => {}
@@ -489,7 +507,14 @@ impl Loop {
       entry.read_output(&mut self.scratch);
     }
     // Each deadline enters the heap once; stale ones are skipped when they come up.
-    for at in [entry.grace, entry.kill_at].into_iter().flatten() {
+    if entry.hung_up {
+      entry.grace = None;
+      entry.grace_max = None;
+    }
+    for at in [entry.grace, entry.grace_max, entry.kill_at]
+      .into_iter()
+      .flatten()
+    {
       if !entry.scheduled.contains(&at) {
         entry.scheduled.push(at);
         self.timers.push(Reverse((at, id)));
@@ -564,7 +589,7 @@ impl Entry {
     if relay.output_read != read_before {
       self.grace = None;
     }
-    if would_block && self.exited && self.grace.is_none() {
+    if would_block && self.exited && !self.hung_up && self.grace.is_none() {
       self.grace = Some(Instant::now() + EXIT_GRACE);
     }
     let done = relay.output_complete() && !relay.done;
@@ -629,6 +654,9 @@ impl Entry {
     });
     // Try the master once more: the next EAGAIN starts the exit grace.
     self.readable = true;
+    if !self.hung_up {
+      self.grace_max = Some(Instant::now() + EXIT_GRACE_MAX);
+    }
   }
 
   fn orphan(&mut self) {
@@ -647,6 +675,7 @@ impl Entry {
     }
     self.eof = true;
     self.grace = None;
+    self.grace_max = None;
     self.emit(Event::Eof { id: self.shared.id });
   }
 
@@ -717,7 +746,7 @@ impl Entry {
         libc::EINTR => continue,
         libc::EAGAIN => {
           self.readable = false;
-          if self.exited && self.grace.is_none() {
+          if self.exited && !self.hung_up && self.grace.is_none() {
             self.grace = Some(Instant::now() + EXIT_GRACE);
           }
         }
