@@ -1,0 +1,128 @@
+// Helpers for the `napi-pty script` / `napi-pty replay` tests: run the command (and util-linux's
+// tools) as child processes in a temporary directory, and take typescripts apart.
+
+import { spawn } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import type { ExecutionContext } from 'ava'
+
+export const BIN = path.join(__dirname, '..', 'bin', 'napi-pty.js')
+
+/** Hang guard only: a run still going after this long is killed (and its test fails). */
+const HANG_GUARD_MS = 150_000
+
+/** The same environment for our recorder and util-linux's: a plain sh, a known TERM. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, SHELL: '/bin/sh', TERM: 'xterm', ...extra }
+  for (const name of ['ENV', 'PS1', 'COLUMNS', 'LINES', 'TMUX', 'TMUX_PANE', 'NO_COLOR', 'FORCE_COLOR']) {
+    if (!(name in extra)) delete env[name]
+  }
+  return env
+}
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: Buffer
+  stderr: Buffer
+}
+
+export interface RunOptions {
+  cwd: string
+  /** Bytes to pipe to stdin; without it, stdin is /dev/null. */
+  input?: string
+  env?: NodeJS.ProcessEnv
+}
+
+/** Runs a program to its end and collects its output. */
+export function run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: options.cwd,
+      env: options.env ?? cleanEnv(),
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      timeout: HANG_GUARD_MS,
+      killSignal: 'SIGKILL',
+    })
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
+    if (options.input !== undefined) child.stdin?.end(options.input)
+    child.on('error', reject)
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) }),
+    )
+  })
+}
+
+/** Runs `napi-pty ARGS…` with node. */
+export function napiPty(args: readonly string[], options: RunOptions): Promise<RunResult> {
+  return run(process.execPath, [BIN, ...args], options)
+}
+
+/** A fresh temporary directory, removed when the test ends. */
+export function tempDir(t: ExecutionContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'napi-pty-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+const STAMP = String.raw`\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}`
+export const HEADER_RE = new RegExp(String.raw`^Script started on ${STAMP} \[(.*)\]$`)
+export const FOOTER_RE = new RegExp(String.raw`^\nScript done on ${STAMP} \[COMMAND_EXIT_CODE="(\d+)"\]\n$`)
+const FOOTER_START = Buffer.from('\nScript done on ')
+
+export interface Typescript {
+  /** The first line, without its newline. */
+  header: string
+  /** Everything the child wrote. */
+  body: Buffer
+  /** From the newline before `Script done on` to the end. */
+  footer: string
+}
+
+/** Splits one recorded session into header line, body and footer. */
+export function splitTypescript(file: Buffer): Typescript {
+  const headerEnd = file.indexOf(0x0a)
+  if (headerEnd < 0) throw new Error(`no header line in ${JSON.stringify(file.toString())}`)
+  const footerStart = file.lastIndexOf(FOOTER_START)
+  if (footerStart < headerEnd) throw new Error(`no footer in ${JSON.stringify(file.toString())}`)
+  return {
+    header: file.subarray(0, headerEnd).toString(),
+    body: file.subarray(headerEnd + 1, footerStart),
+    footer: file.subarray(footerStart).toString(),
+  }
+}
+
+/** The `"<seconds> <bytes>"` lines of a classic timing file, checked for their form. */
+export function timingEntries(text: string): Array<{ delay: number; bytes: number }> {
+  const lines = text.split('\n')
+  if (lines.pop() !== '') throw new Error('timing file does not end with a newline')
+  return lines.map((line) => {
+    const match = /^(\d+\.\d+) (\d+)$/.exec(line)
+    if (!match) throw new Error(`bad timing line ${JSON.stringify(line)}`)
+    return { delay: Number(match[1]), bytes: Number(match[2]) }
+  })
+}
+
+/** `seq 1 N` as seen through a terminal (onlcr turns \n into \r\n). */
+export function seqOutput(n: number): string {
+  let out = ''
+  for (let i = 1; i <= n; i++) out += `${i}\r\n`
+  return out
+}
+
+/** Resolves once `check` returns a value other than undefined; rejects after `deadlineMs`. */
+export async function pollUntil<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 20_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    // Polling an external program's state: a short pause between looks, not a synchronisation.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
