@@ -154,7 +154,12 @@ export async function record(options: RecordOptions): Promise<number> {
     throw new RecordError(`napi-pty script: cannot open ${(err as NodeJS.ErrnoException).path ?? options.file}: ${(err as Error).message}`, 1)
   }
   const say = (line: string): void => {
-    if (!options.quiet) fs.writeSync(stdoutFd, line)
+    if (options.quiet) return
+    try {
+      fs.writeSync(stdoutFd, line)
+    } catch {
+      // Whoever read our stdout has gone (EPIPE): the recording itself is what matters.
+    }
   }
 
   const started = new Date()

@@ -245,7 +245,9 @@ impl Lane {
     self.awaiting = false;
     match data {
       Some(bytes) => {
-        self.buf = bytes;
+        // Into our own buffer: it keeps its READ_CHUNK capacity for the reads that follow.
+        self.buf.clear();
+        self.buf.extend_from_slice(&bytes);
         self.start = 0;
       }
       None => self.ended = true,
@@ -331,6 +333,7 @@ impl Relay {
       if !*readable {
         return false;
       }
+      lane.buf.reserve(READ_CHUNK);
       let result = read_fd(master, &mut lane.buf);
       if let Ok(n) = result {
         self.output_read += n as u64;
@@ -386,6 +389,7 @@ impl Relay {
       if !stdin.ready {
         return;
       }
+      self.input.buf.reserve(READ_CHUNK);
       match stdin.read_into(&mut self.input.buf) {
         Ok(0) => self.end_input(Some(master)),
         Ok(_) if self.input.hooked => {
@@ -420,7 +424,8 @@ impl Relay {
     self.input.ended = true;
     if let Some(master) = master {
       if let Ok(seq) = eof_sequence(master, self.line_pending) {
-        self.input.buf = seq;
+        self.input.buf.clear();
+        self.input.buf.extend_from_slice(&seq);
         self.input.start = 0;
       }
     }
