@@ -70,3 +70,37 @@ test.serial('a worker terminated while its forks are on their way leaves no proc
     t.deepEqual(newFds(fds), [])
   }
 })
+
+test.serial('several workers use napi-pty at once; one terminated mid-session does not disturb the others', async (t) => {
+  const fds = fdTable()
+  const threads = threadCount()
+  const start = (workerData: object) => new Worker(path.join(FIXTURES, 'pty-worker.js'), { workerData })
+  const busy = [start({ mode: 'work', count: 40 }), start({ mode: 'work', count: 40 })]
+  const results = busy.map(
+    (worker) =>
+      new Promise<{ done?: number; error?: string }>((resolve, reject) => {
+        worker.once('message', resolve)
+        worker.once('error', reject)
+      }),
+  )
+  const doomed = start({ mode: 'terminate', flood: true })
+  const message = await new Promise<{ pids?: number[]; error?: string }>((resolve, reject) => {
+    doomed.once('message', resolve)
+    doomed.once('error', reject)
+  })
+  t.is(message.error, undefined)
+  await doomed.terminate()
+  // The main thread keeps working meanwhile.
+  for (let i = 0; i < 10; i++) {
+    const child = await fork(['echo', `main ${i}`])
+    t.is(await collectText(child), `main ${i}\r\n`)
+  }
+  t.deepEqual(await Promise.all(results), [{ done: 40 }, { done: 40 }])
+  await Promise.all(busy.map((worker) => worker.terminate()))
+  const pids = message.pids!
+  await waitFor(() => pids.every((pid) => procState(pid) === undefined) && childPids().length === 0)
+  t.deepEqual(describePids(childPids()), [])
+  await waitFor(() => newFds(fds).length === 0 && threadCount() === threads)
+  t.deepEqual(newFds(fds), [])
+  t.is(threadCount(), threads)
+})
