@@ -84,6 +84,54 @@ function flowingStdin(): { pause(): unknown; resume(): unknown } | undefined {
 /** Signals whose arrival must not leave the terminal raw: forwarded (not SIGINT) and re-raised. */
 const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT']
 
+/** What the process-wide handlers need of each running spawn. */
+interface Session {
+  restoreTerminal(): void
+  followResize(): void
+  forward(sig: NodeJS.Signals): void
+  interrupt(sig: NodeJS.Signals): void
+}
+
+/** Running spawns. One set of process listeners serves them all, so that a signal is judged
+ * against the application's own listeners, not against those of other spawns. */
+const sessions = new Set<Session>()
+
+const onProcessExit = (): void => {
+  for (const session of sessions) session.restoreTerminal()
+}
+const onFatalException = (): void => {
+  // Only when the exception will end the process; with a handler, the spawns go on.
+  if (process.listenerCount('uncaughtException') === 0) onProcessExit()
+}
+const onResize = (): void => {
+  for (const session of sessions) session.followResize()
+}
+const onSignal = (sig: NodeJS.Signals): void => {
+  for (const session of sessions) session.forward(sig)
+  if (process.listenerCount(sig) > 1) return // the application handles it
+  for (const session of [...sessions]) session.interrupt(sig)
+  // With our listener gone Node restores the default action: let it happen.
+  process.kill(process.pid, sig)
+}
+
+function enter(session: Session): void {
+  if (sessions.size === 0) {
+    process.on('exit', onProcessExit)
+    process.on('uncaughtExceptionMonitor', onFatalException)
+    process.on('SIGWINCH', onResize)
+    for (const sig of FATAL_SIGNALS) process.on(sig, onSignal)
+  }
+  sessions.add(session)
+}
+
+function leave(session: Session): void {
+  if (!sessions.delete(session) || sessions.size > 0) return
+  process.removeListener('exit', onProcessExit)
+  process.removeListener('uncaughtExceptionMonitor', onFatalException)
+  process.removeListener('SIGWINCH', onResize)
+  for (const sig of FATAL_SIGNALS) process.removeListener(sig, onSignal)
+}
+
 /**
  * Runs `argv` on a new pseudo-terminal connected to this process's stdin and stdout, as
  * Python's `pty.spawn`, and resolves with its exit status once it has exited and all of its
@@ -143,47 +191,37 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
         // The terminal is gone (hung up): there is nothing left to restore.
       }
     }
-    const onExit = (): void => restoreTerminal()
-    const onFatalException = (): void => {
-      // Only when the exception will end the process; with a handler, the spawn goes on.
-      if (process.listenerCount('uncaughtException') === 0) restoreTerminal()
-    }
-    const onResize = (): void => {
-      const size = terminalSize(plan.stdoutFd) ?? terminalSize(plan.stdinFd)
-      if (size && !status && child.exitStatus === undefined) {
-        try {
-          child.resize(size.cols, size.rows)
-        } catch {
-          // The child exited in between.
-        }
-      }
-    }
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (sig !== 'SIGINT') child.kill(sig)
-      if (process.listenerCount(sig) > 1) return // the application handles it
-      finish(codedError(Error, 'ERR_PTY_SIGNAL', `spawn interrupted by ${sig}`))
-      // With our listener gone Node restores the default action: let it happen.
-      process.kill(process.pid, sig)
-    }
     const onAbort = (): void => finish(abortError(plan.signal as AbortSignal))
-
-    const cleanup = (): void => {
-      restoreTerminal()
-      process.removeListener('exit', onExit)
-      process.removeListener('uncaughtExceptionMonitor', onFatalException)
-      process.removeListener('SIGWINCH', onResize)
-      for (const sig of FATAL_SIGNALS) process.removeListener(sig, onSignal)
-      plan.signal?.removeEventListener('abort', onAbort)
-      pausedStdin?.resume()
+    const session: Session = {
+      restoreTerminal,
+      followResize() {
+        const size = terminalSize(plan.stdoutFd) ?? terminalSize(plan.stdinFd)
+        if (size && !status && child.exitStatus === undefined) {
+          try {
+            child.resize(size.cols, size.rows)
+          } catch {
+            // The child exited in between.
+          }
+        }
+      },
+      forward(sig) {
+        if (sig !== 'SIGINT') child.kill(sig)
+      },
+      interrupt(sig) {
+        finish(codedError(Error, 'ERR_PTY_SIGNAL', `spawn interrupted by ${sig}`))
+      },
     }
 
-    function finish(err?: Error): void {
+    function finish(err?: unknown): void {
       if (finished) return
       finished = true
-      cleanup()
+      restoreTerminal()
+      leave(session)
+      plan.signal?.removeEventListener('abort', onAbort)
+      pausedStdin?.resume()
       child._stopRelay()
       child.close()
-      if (err) reject(err)
+      if (err !== undefined) reject(err)
       else resolve(status as ExitStatus)
     }
 
@@ -192,17 +230,17 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
         const answer = hookResult(await hook(data), data)
         if (!finished) child._relayAnswer(lane, answer)
       } catch (err) {
-        finish(err instanceof Error ? err : new Error(String(err)))
+        // Whatever the hook threw, as it threw it.
+        finish(err)
       }
     }
 
     try {
       if (native.isTerminal(plan.stdinFd)) rawMode = new native.RawMode(sink(), plan.stdinFd)
-      process.on('exit', onExit)
-      process.on('uncaughtExceptionMonitor', onFatalException)
-      process.on('SIGWINCH', onResize)
-      for (const sig of FATAL_SIGNALS) process.on(sig, onSignal)
+      enter(session)
       plan.signal?.addEventListener('abort', onAbort, { once: true })
+      // An abort that came while the child was being started has no event left to fire.
+      if (plan.signal?.aborted) return onAbort()
       pausedStdin?.pause()
       child._startRelay(plan.stdinFd, plan.stdoutFd, plan.masterRead !== undefined, plan.stdinRead !== undefined, {
         chunk(lane, data) {
@@ -215,7 +253,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
         },
       })
     } catch (err) {
-      finish(fromNative(err) as Error)
+      finish(fromNative(err))
       return
     }
     child.wait().then((exit) => {
