@@ -273,15 +273,15 @@ export class PtyProcess extends Duplex {
   /** Brings everything that follows from the current state up to date: the exit event, the
    * master's release, and whether this child keeps the event loop (and itself) alive. */
   #settle(): void {
+    let deliver: ExitStatus | undefined
     if (this.#spawn) {
       // Still spawning: nothing else can be decided yet.
     } else if (this.#exit && !this.#exitDelivered) {
       const outputDone = !this.#consumed || this.#ended || this.#released
       if (outputDone) {
         this.#exitDelivered = true
-        const status = this.#exit
-        for (const resolve of this.#exitWaiters.splice(0)) resolve(status)
-        this.emit('exit', status.exitCode, status.signal)
+        deliver = this.#exit
+        for (const resolve of this.#exitWaiters.splice(0)) resolve(deliver)
       }
     }
     // The output has been read to its end and the child is gone: the master is no use now.
@@ -296,5 +296,7 @@ export class PtyProcess extends Duplex {
       if (hold) retainLoop()
       else releaseLoop()
     }
+    // Last: a listener that throws must not leave the bookkeeping above undone.
+    if (deliver) this.emit('exit', deliver.exitCode, deliver.signal)
   }
 }

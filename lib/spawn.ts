@@ -1,5 +1,7 @@
 // spawn: Python's pty.spawn, with the copy loop in the native core.
 
+import * as fs from 'node:fs'
+
 import * as native from './native'
 import { codedError, fromNative } from './errors'
 import { sink } from './events'
@@ -159,6 +161,9 @@ export async function spawn(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(signal)}`)
   }
+  // stdout must be open (as Python's spawn would fail writing to it); a closed stdin is simply
+  // an immediate end-of-file.
+  fs.fstatSync(stdoutFd)
   const size = terminalSize(stdoutFd) ?? terminalSize(stdinFd) ?? checkSize(opts)
   if (signal?.aborted) throw abortError(signal)
   const child = await fork(argv, { ...(opts as ForkOptions), cols: size.cols, rows: size.rows })

@@ -70,7 +70,9 @@ export function checkArgv(argv: unknown): string[] {
   if (list.length === 0) {
     throw codedError(TypeError, 'ERR_INVALID_ARG_VALUE', 'argv must not be empty')
   }
-  const out = list.map((arg: unknown, i) => checkString(arg, `argv[${i}]`))
+  // An index loop, not map(): map() skips the holes of a sparse array.
+  const out: string[] = []
+  for (let i = 0; i < list.length; i++) out.push(checkString(list[i], `argv[${i}]`))
   if (out[0] === '') {
     throw codedError(TypeError, 'ERR_INVALID_ARG_VALUE', 'argv[0] must not be empty')
   }
@@ -112,7 +114,7 @@ export function signalNumber(signal: unknown): number {
     const num = (os.constants.signals as Record<string, number | undefined>)[signal]
     if (num !== undefined) return num
   }
-  throw codedError(TypeError, 'ERR_UNKNOWN_SIGNAL', `Unknown signal: ${String(signal)}`)
+  throw codedError(TypeError, 'ERR_UNKNOWN_SIGNAL', `Unknown signal: ${typeof signal === 'string' || typeof signal === 'number' ? signal : describe(signal)}`)
 }
 
 export function decodeStatus(status: number): ExitStatus {

@@ -146,6 +146,7 @@ pub struct ForkSpec {
 #[napi]
 pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
   let size = window_size(spec.cols, spec.rows)?;
+  reactor::start()?;
   let child_spec = ChildSpec::new(
     &spec.argv,
     &spec.env,

@@ -316,25 +316,41 @@ impl Reactor {
 
 static REACTOR: OnceLock<Reactor> = OnceLock::new();
 
-/// The reactor, started on first use.
+fn io_error(syscall: &'static str) -> impl Fn(std::io::Error) -> SysError {
+  move |e| SysError::new(e.raw_os_error().unwrap_or(libc::EIO), syscall)
+}
+
+/// Starts the reactor if it is not running yet. Fallible (EMFILE, EAGAIN…): called before a
+/// child is forked, so that a failure here leaves nothing behind.
+pub fn start() -> SysResult<&'static Reactor> {
+  static STARTING: Mutex<()> = Mutex::new(());
+  if let Some(reactor) = REACTOR.get() {
+    return Ok(reactor);
+  }
+  let _one_at_a_time = STARTING.lock().unwrap();
+  if let Some(reactor) = REACTOR.get() {
+    return Ok(reactor);
+  }
+  let poll = Poll::new().map_err(io_error("epoll_create1"))?;
+  let registry = poll.registry().try_clone().map_err(io_error("dup"))?;
+  let waker = Waker::new(poll.registry(), WAKER).map_err(io_error("eventfd"))?;
+  std::thread::Builder::new()
+    .name("napi-pty-reactor".into())
+    .spawn(move || Loop::new(poll).run())
+    .map_err(io_error("pthread_create"))?;
+  let reactor = Reactor {
+    registry,
+    waker,
+    commands: Mutex::new(Vec::new()),
+  };
+  Ok(REACTOR.get_or_init(|| reactor))
+}
+
+/// The running reactor. Everything that reaches a pty went through [`start`] first.
 pub fn reactor() -> &'static Reactor {
-  REACTOR.get_or_init(|| {
-    let poll = Poll::new().expect("napi-pty: epoll_create1 failed");
-    let registry = poll
-      .registry()
-      .try_clone()
-      .expect("napi-pty: epoll dup failed");
-    let waker = Waker::new(poll.registry(), WAKER).expect("napi-pty: eventfd failed");
-    std::thread::Builder::new()
-      .name("napi-pty-reactor".into())
-      .spawn(move || Loop::new(poll).run())
-      .expect("napi-pty: cannot start the reactor thread");
-    Reactor {
-      registry,
-      waker,
-      commands: Mutex::new(Vec::new()),
-    }
-  })
+  REACTOR
+    .get()
+    .expect("napi-pty: the reactor is started before any pty exists")
 }
 
 struct Loop {
@@ -765,10 +781,15 @@ impl Entry {
 /// Removes an fd from the poll set before it is closed (a duplicate would otherwise keep
 /// reporting under a stale token).
 pub fn forget_fd(fd: RawFd) {
-  let _ = reactor().registry.deregister(&mut SourceFd(&fd));
+  if let Some(reactor) = REACTOR.get() {
+    let _ = reactor.registry.deregister(&mut SourceFd(&fd));
+  }
 }
 
 /// The reactor's half of an Env going away.
 pub fn drop_sink(sink_id: u32) {
-  reactor().send(Command::DropSink(sink_id));
+  // An Env that never forked has nothing in the reactor (which may not even be running).
+  if let Some(reactor) = REACTOR.get() {
+    reactor.send(Command::DropSink(sink_id));
+  }
 }
