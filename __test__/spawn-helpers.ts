@@ -58,7 +58,7 @@ export function parseReport(stderr: string): Report | undefined {
 
 /** Waits for a started process to end, collecting its stderr and (if piped, and no
  * `onStdout` takes it) its stdout. */
-export function finished(child: cp.ChildProcess, onStdout?: (chunk: Buffer) => void): Promise<Finished> {
+export function finished(child: cp.ChildProcess, onStdout?: (chunk: Buffer) => void, guardMs = HANG_GUARD_MS): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = []
     let err = ''
@@ -67,7 +67,7 @@ export function finished(child: cp.ChildProcess, onStdout?: (chunk: Buffer) => v
     const guard = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`hung: ${child.spawnargs.join(' ')}\nstderr: ${err}`))
-    }, HANG_GUARD_MS)
+    }, guardMs)
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(guard)
@@ -134,6 +134,7 @@ export class Outer {
   text = ''
   readonly #waiters = new Set<() => void>()
   #ended = false
+  #error: Error | undefined
 
   private constructor(readonly pty: PtyProcess) {
     pty.setEncoding('latin1')
@@ -143,6 +144,10 @@ export class Outer {
     })
     pty.on('end', () => {
       this.#ended = true
+      for (const wake of this.#waiters) wake()
+    })
+    pty.on('error', (err: Error) => {
+      this.#error = err
       for (const wake of this.#waiters) wake()
     })
   }
@@ -176,7 +181,8 @@ export class Outer {
       }
       const check = (): void => {
         const result = test()
-        if (result !== undefined) finish(result)
+        if (this.#error) finish(undefined, new Error(`${this.#error.message}, waiting for ${what}:\n${JSON.stringify(this.text)}`))
+        else if (result !== undefined) finish(result)
         else if (this.#ended) finish(undefined, new Error(`output ended without ${what}:\n${JSON.stringify(this.text)}`))
       }
       const guard = setTimeout(() => {
