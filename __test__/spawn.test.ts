@@ -284,8 +284,7 @@ test('stdinRead that throws: spawn rejects with that very error', async (t) => {
   t.is(thrown, err)
 })
 
-test.failing('a hook that rejects with something else than an Error: spawn rejects with that value', async (t) => {
-  // BUGS.md #3: the value is wrapped in a new Error.
+test('a hook that rejects with something else than an Error: spawn rejects with that value', async (t) => {
   const reason = { why: 'not an Error' }
   const outcome = await spawnToFile(['sh', '-c', 'echo started; exec sleep 100'], { masterRead: () => Promise.reject(reason) }).then(
     () => 'resolved',
@@ -335,8 +334,7 @@ test('without a terminal or options, the size is 80x24', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // Abort
 
-test.failing('abort while the child is being started: spawn still rejects with an AbortError (races, repeated)', async (t) => {
-  // BUGS.md #1: an abort between spawn() and the start of the copy loop is missed.
+test('abort while the child is being started: spawn still rejects with an AbortError (races, repeated)', async (t) => {
   const when: Array<(abort: () => void) => void> = [
     (abort) => abort(),
     (abort) => queueMicrotask(abort),
@@ -551,8 +549,7 @@ for (const [signal, number] of [
   })
 }
 
-test.failing('SIGTERM while two spawns run: the process still dies of it, terminal restored', async (t) => {
-  // BUGS.md #2: each spawn takes the other's signal listener for the application's.
+test('SIGTERM while two spawns run: the process still dies of it, terminal restored', async (t) => {
   const run = await interrupted(t, 'two', (pid) => process.kill(pid, 'SIGTERM'))
   t.is(run.after, run.before)
   t.is(run.childGone, '')
