@@ -28,6 +28,8 @@ export class PtyProcess extends Duplex {
   #closed = false
   /** The master has been closed, by the user or because it was of no more use. */
   #released = false
+  /** Destroyed after the output ended: release the master once the child has exited. */
+  #releaseAtExit = false
   #referenced = true
   #holdingLoop = false
   #writeCallback: ((err?: Error | null) => void) | undefined
@@ -164,11 +166,15 @@ export class PtyProcess extends Duplex {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     // Destroying a stream whose child has exited (as `for await` does at the end) only lets
-    // the master go; while the child runs, it hangs up.
+    // the master go. Once the output has ended the child is on its way out (a program may
+    // close its terminal fds before it exits): it is not hung up, the master goes at its exit.
+    // Otherwise destroying hangs up.
     if (this.#exit) {
       this.#eof = true
       this.#release()
       this.#settle()
+    } else if (this.#eof) {
+      this.#releaseAtExit = true
     } else {
       this.close()
     }
@@ -277,7 +283,7 @@ export class PtyProcess extends Duplex {
     if (this.#spawn) {
       // Still spawning: nothing else can be decided yet.
     } else if (this.#exit && !this.#exitDelivered) {
-      const outputDone = !this.#consumed || this.#ended || this.#released
+      const outputDone = !this.#consumed || this.#ended || this.#released || this.#releaseAtExit
       if (outputDone) {
         this.#exitDelivered = true
         deliver = this.#exit
@@ -285,9 +291,9 @@ export class PtyProcess extends Duplex {
       }
     }
     // The output has been read to its end and the child is gone: the master is no use now.
-    if (this.#exitDelivered && this.#ended) this.#release()
+    if (this.#exitDelivered && (this.#ended || this.#releaseAtExit)) this.#release()
     const relaying = this.#relay !== undefined && !this.#relayDone
-    const needsLoop = !this.#exitDelivered || relaying || (this.#consumed && !this.#ended && !this.#released)
+    const needsLoop = !this.#exitDelivered || relaying || (this.#consumed && !this.#ended && !this.#released && !this.#releaseAtExit)
     if (needsLoop) active.add(this)
     else active.delete(this)
     const hold = needsLoop && this.#referenced
