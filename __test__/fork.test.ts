@@ -304,3 +304,23 @@ test('for await reads the output as Buffers', async (t) => {
   t.true(chunks.every((c) => Buffer.isBuffer(c)))
   t.is(Buffer.concat(chunks as Buffer[]).toString(), 'abc')
 })
+
+test('end() lets cat exit 0, never a hang-up, 200 times (cat closes its terminal fds before exiting)', async (t) => {
+  const statuses: Array<string | number | null> = []
+  for (let i = 0; i < 200; i++) {
+    const child = await fork(['cat'])
+    let text = ''
+    const ended = new Promise<void>((resolve) => {
+      child.on('data', (chunk: Buffer) => {
+        text += chunk.toString()
+        if (text === 'x\r\nx\r\n') child.end()
+      })
+      child.on('end', resolve)
+    })
+    child.write('x\n')
+    await ended
+    const status = await child.wait()
+    if (status.exitCode !== 0) statuses.push(status.signal ?? status.exitCode)
+  }
+  t.deepEqual(statuses, [])
+})
