@@ -103,13 +103,14 @@ function soakSection(results, title, unit) {
       `${fmt(f.ms)} ms (${fmt(f.perSecond)}/s)`,
       `${fmt(f.fds?.before)} / ${fmt(f.fds?.duringMax)} / ${fmt(f.fds?.after)}`,
       `${fmt(f.threads?.before)} / ${fmt(f.threads?.duringMax)} / ${fmt(f.threads?.after)}`,
-      `${fmt(f.rssMB?.before)} / ${fmt(f.rssMB?.duringMax)} / ${fmt(f.rssMB?.after)}`,
+      `${fmt(f.rssMB?.before)} / ${fmt(f.rssMB?.atHalf)} / ${fmt(f.rssMB?.duringMax)} / ${fmt(f.rssMB?.after)}`,
       r.report?.rssGrowthMB,
+      `${fmt(f.heapUsedMB?.atHalf)} → ${fmt(f.heapUsedMB?.after)}`,
       f.zombiesSeenAtSamples,
       verdict(r),
     ]
   })
-  return `## ${title}\n\n${table(['strategy', unit, 'wrong exit or bytes', 'time', 'fds before / max during / after', 'threads before / max / after', 'RSS MB before / max / after', 'RSS growth MB, ¼ → end', 'zombies at samples', 'result'], rows)}\n`
+  return `## ${title}\n\n${table(['strategy', unit, 'wrong exit or bytes', 'time', 'fds before / max during / after', 'threads before / max / after', 'RSS MB before / at half / max / after', 'RSS growth MB, half → end', 'JS heap MB, half → end', 'zombies at samples', 'result'], rows)}\n\nRSS rises over the first thousands of children and then levels off (allocator and V8 warming up); the second half's growth and the JS heap (after GC) are the leak figures. fds, threads and zombies are sampled 20 times during the run.\n`
 }
 
 function loadSection(results) {

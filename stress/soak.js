@@ -12,6 +12,16 @@ const { pty, m } = c
 /** A shell line that prints one line naming the trial and exits with the given code. */
 const ECHO_AND_EXIT = 'echo "$1 $2"; exit $3'
 
+/**
+ * The JS heap after GC must not grow over the second half of a long run: each child's
+ * objects are collected. Too few children leave JIT warm-up in the figure, so only from 2,000
+ * on (smaller runs report the figure without the check).
+ */
+function heapCheck(n, atHalf, after) {
+  if (n < 2000) return []
+  return [m.check('the JS heap (after GC) grows less than 2 MB over the second half', after - atHalf < 2e6, { atHalf, after })]
+}
+
 /** How many samples a run of `n` iterations takes (about 20, at least every iteration). */
 function sampleEvery(n) {
   return Math.max(1, Math.floor(n / 20))
@@ -32,7 +42,7 @@ async function soakFork({ n = 10000 } = {}) {
   const range = new m.Range()
   const failures = new c.Failures()
   const every = sampleEvery(n)
-  let rssQuarter
+  let half
   let zombiesSeen = 0
   const t0 = performance.now()
   for (let i = 0; i < n; i++) {
@@ -58,14 +68,15 @@ async function soakFork({ n = 10000 } = {}) {
       zombiesSeen += snap.zombies
       range.add(snap)
     }
-    if (i === Math.floor(n / 4)) {
+    if (i === Math.floor(n / 2)) {
       await m.collectGarbage()
-      rssQuarter = m.rss()
+      half = { rss: m.rss(), heap: process.memoryUsage().heapUsed }
     }
   }
   const ms = c.since(t0)
   const left = await c.leftovers(base)
   const after = m.snapshot()
+  const heapAfter = process.memoryUsage().heapUsed
   return {
     scenario: 'soak-fork',
     strategy: c.strategy(),
@@ -76,7 +87,9 @@ async function soakFork({ n = 10000 } = {}) {
       perSecond: Math.round((n / ms) * 1000),
       fds: { before: base.snap.fds, duringMax: range.max.fds, after: after.fds },
       threads: { before: base.snap.threads, duringMax: range.max.threads, after: after.threads },
-      rssMB: { before: mb(base.snap.rss), atQuarter: mb(rssQuarter ?? 0), duringMax: mb(range.max.rss), after: mb(after.rss) },
+      rssMB: { before: mb(base.snap.rss), atHalf: mb(half.rss), duringMax: mb(range.max.rss), after: mb(after.rss) },
+      heapUsedMB: { atHalf: mb(half.heap), after: mb(heapAfter) },
+      registryLeft: c.events.byId.size,
       zombiesSeenAtSamples: zombiesSeen,
       samples: range.samples,
     },
@@ -94,9 +107,10 @@ async function soakFork({ n = 10000 } = {}) {
         max: range.max.threads,
       }),
       m.check('no zombie at any sample', zombiesSeen === 0, zombiesSeen),
+      ...heapCheck(n, half.heap, heapAfter),
       ...c.leakChecks(left, base),
     ],
-    rssGrowthMB: rssQuarter === undefined ? undefined : mb(after.rss - rssQuarter),
+    rssGrowthMB: mb(after.rss - half.rss),
   }
 }
 
@@ -159,7 +173,7 @@ async function soakSpawn({ n = 10000 } = {}) {
   const failures = new c.Failures()
   const every = sampleEvery(n)
   let zombiesSeen = 0
-  let rssQuarter
+  let half
   const t0 = performance.now()
   for (let i = 0; i < n; i++) {
     const code = (i * 11) % 256
@@ -185,14 +199,15 @@ async function soakSpawn({ n = 10000 } = {}) {
       zombiesSeen += snap.zombies
       range.add(snap)
     }
-    if (i === Math.floor(n / 4)) {
+    if (i === Math.floor(n / 2)) {
       await m.collectGarbage()
-      rssQuarter = m.rss()
+      half = { rss: m.rss(), heap: process.memoryUsage().heapUsed }
     }
   }
   const ms = c.since(t0)
   const left = await c.leftovers(base)
   const after = m.snapshot()
+  const heapAfter = process.memoryUsage().heapUsed
   const listeners = processListeners() - listenersBefore
   return {
     scenario: 'soak-spawn',
@@ -204,7 +219,9 @@ async function soakSpawn({ n = 10000 } = {}) {
       perSecond: Math.round((n / ms) * 1000),
       fds: { before: base.snap.fds, duringMax: range.max.fds, after: after.fds },
       threads: { before: base.snap.threads, duringMax: range.max.threads, after: after.threads },
-      rssMB: { before: mb(base.snap.rss), atQuarter: mb(rssQuarter ?? 0), duringMax: mb(range.max.rss), after: mb(after.rss) },
+      rssMB: { before: mb(base.snap.rss), atHalf: mb(half.rss), duringMax: mb(range.max.rss), after: mb(after.rss) },
+      heapUsedMB: { atHalf: mb(half.heap), after: mb(heapAfter) },
+      registryLeft: c.events.byId.size,
       zombiesSeenAtSamples: zombiesSeen,
       processListenersLeft: listeners,
     },
@@ -221,9 +238,10 @@ async function soakSpawn({ n = 10000 } = {}) {
       }),
       m.check('no zombie at any sample', zombiesSeen === 0, zombiesSeen),
       m.check('no process listener left by spawn (exit, signals, exceptions)', listeners === 0, listeners),
+      ...heapCheck(n, half.heap, heapAfter),
       ...c.leakChecks(left, base),
     ],
-    rssGrowthMB: rssQuarter === undefined ? undefined : mb(after.rss - rssQuarter),
+    rssGrowthMB: mb(after.rss - half.rss),
   }
 }
 

@@ -23,7 +23,9 @@ async function main() {
   const params = JSON.parse(paramsJson)
   const report = await load()(params)
   reported = true
-  process.stdout.write(`${JSON.stringify({ params, ...report })}\n`)
+  // On a line of its own: spawn(argv, hook), which hostile input may call, writes the child's
+  // output to this process's stdout.
+  process.stdout.write(`\n${JSON.stringify({ params, ...report })}\n`)
 }
 
 let reported = false
