@@ -224,7 +224,7 @@ async function finish(child) {
  * Runs one property with a leak check after every run. Returns figures: runs, the outcome
  * histogram, and the counterexample if it failed.
  */
-async function runProperty(name, arbitraries, body, { numRuns, seed, timeout = 30000 }) {
+async function runProperty(name, arbitraries, body, { numRuns, seed, timeout = 30000, path, endOnFailure = false }) {
   let base = c.baseline()
   const histogram = {}
   const leak = async () => {
@@ -249,12 +249,16 @@ async function runProperty(name, arbitraries, body, { numRuns, seed, timeout = 3
     await leak()
   })
   const t0 = performance.now()
-  const details = await fc.check(property, { numRuns, seed, timeout, endOnFailure: false })
+  const details = await fc.check(property, { numRuns, seed, timeout, path, endOnFailure })
   const ms = c.since(t0)
   let counterexample
   if (details.failed) {
     try {
-      counterexample = fc.stringify(details.counterexample).slice(0, 600)
+      // Long runs of one character (the generated long strings) printed as a count.
+      counterexample = fc
+        .stringify(details.counterexample)
+        .replace(/(.)\1{15,}/g, (run, ch) => `${ch}…(${run.length} times)…`)
+        .slice(0, 1500)
     } catch {
       counterexample = '(unprintable)'
     }
@@ -265,6 +269,8 @@ async function runProperty(name, arbitraries, body, { numRuns, seed, timeout = 3
     seed: details.seed,
     failed: details.failed,
     counterexample,
+    // fast-check can replay exactly this run: fc.check(property, { seed, path }).
+    path: details.failed ? details.counterexamplePath : undefined,
     error: details.failed ? String(details.errorInstance?.message ?? details.error).slice(0, 600) : undefined,
     outcomes: Object.fromEntries(Object.entries(histogram).sort((a, b) => b[1] - a[1])),
     ms,
@@ -323,19 +329,24 @@ const PROPERTIES = {
       ),
       10,
     )
-    const safeFd = fc.oneof(
-      { weight: 40, arbitrary: fc.constantFrom('null-r', 'null-w', 'file', 'fifo-r', 'fifo-w') },
+    // stdout is never the FIFO: nobody reads it while spawn runs, so a child printing more than
+    // a pipe holds would wait for ever (backpressure, as designed; with stdin on the same FIFO
+    // it is a loop: output → FIFO → stdin → echo → output). The FIFO is for stdin.
+    const fdArb = (choices) => fc.oneof(
+      { weight: 40, arbitrary: fc.constantFrom(...choices) },
       { weight: 1, arbitrary: fc.integer({ min: 100000, max: 2 ** 31 - 1 }) },
       { weight: 1, arbitrary: fc.constantFrom(-1, 1.5, NaN, 2 ** 31, Infinity, -0) },
       // Any other value but a number: a small number could be one of this process's own fds.
       { weight: 1, arbitrary: hostileValue.filter((v) => typeof v !== 'number') },
     )
+    const stdinFd = fdArb(['null-r', 'null-w', 'file', 'fifo-r', 'fifo-w'])
+    const stdoutFd = fdArb(['null-r', 'null-w', 'file'])
     const signal = mostly(fc.oneof({ weight: 6, arbitrary: fc.constant('live') }, { weight: 1, arbitrary: fc.constantFrom('aborted', 'abort-soon') }), 10)
     const spawnOptions = fc.oneof(
       {
         weight: 5,
         arbitrary: fc
-          .record({ ...forkOptionFields, masterRead: hook, stdinRead: hook, stdin: safeFd, stdout: safeFd, signal }, { requiredKeys: ['stdin', 'stdout'] })
+          .record({ ...forkOptionFields, masterRead: hook, stdinRead: hook, stdin: stdinFd, stdout: stdoutFd, signal }, { requiredKeys: ['stdin', 'stdout'] })
           .map((record) => {
             GENERATED.add(record)
             return record
@@ -534,7 +545,7 @@ async function limits() {
   return { limits: out, surrogates, expectedSurrogates: [...samples, 'z\uDFFFz', 'v'].map((s) => Buffer.from(s).toString('hex')) }
 }
 
-async function hostile({ runs = 100, seed = 42, only } = {}) {
+async function hostile({ runs = 100, seed = 42, only, path: replay, timeout, endOnFailure } = {}) {
   const dir = c.tempDir()
   const fifo = path.join(dir, 'fifo')
   require('node:child_process').execFileSync('mkfifo', [fifo])
@@ -553,7 +564,7 @@ async function hostile({ runs = 100, seed = 42, only } = {}) {
   const properties = []
   for (const [name, run] of Object.entries(PROPERTIES)) {
     if (only && !only.includes(name)) continue
-    properties.push({ key: name, ...(await run({ numRuns: runs, seed }, fds)) })
+    properties.push({ key: name, ...(await run({ numRuns: runs, seed, path: replay, timeout, endOnFailure }, fds)) })
     // The FIFO must not fill up with what children wrote to it.
     try {
       while (fs.readSync(fds.fifoR, Buffer.alloc(65536)) > 0);
