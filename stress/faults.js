@@ -213,6 +213,36 @@ const cases = [
       }
     },
   },
+  {
+    name: 'resize() and write() after the output was read to its end (for await) and wait() resolved, 500 times',
+    async run() {
+      // README: after the child exited resize() fails with ERR_PTY_EXITED (ERR_PTY_CLOSED is
+      // for close()). `for await` destroys the stream at the end of the output.
+      const counts = { resize: {}, write: {} }
+      for (let i = 0; i < 500; i++) {
+        const child = await pty.fork(['true'])
+        await c.collect(child)
+        await child.wait()
+        let code = 'no error'
+        try {
+          child.resize(100, 30)
+        } catch (err) {
+          code = err.code
+        }
+        counts.resize[code] = (counts.resize[code] ?? 0) + 1
+        const writeErr = await new Promise((resolve) => child.write('late\n', resolve))
+        counts.write[writeErr?.code ?? 'no error'] = (counts.write[writeErr?.code ?? 'no error'] ?? 0) + 1
+      }
+      return {
+        saw: counts,
+        checks: [
+          m.check('resize() always fails with ERR_PTY_EXITED', counts.resize.ERR_PTY_EXITED === 500, counts.resize),
+          // (write() on a stream `for await` destroyed is Node's ERR_STREAM_DESTROYED.)
+          m.check('write() always fails, with ERR_STREAM_DESTROYED', counts.write.ERR_STREAM_DESTROYED === 500, counts.write),
+        ],
+      }
+    },
+  },
 ]
 
 async function faults({ only } = {}) {
