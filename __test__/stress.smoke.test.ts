@@ -1,0 +1,275 @@
+// A bounded smoke of the stress suite (stress/, `npm run stress`): each scenario at a small
+// size, in a fresh Node process of its own (stress/worker.js), every check it makes asserted
+// here. Plus the two security properties no other test file covers: no shell between argv and
+// the child, and the user's terminal restored after spawn fails (measured on a pty of ours).
+//
+// Checks that fail because of a known library bug are asserted in `test.failing` tests that
+// name the entry of BUGS.md; everything else must hold.
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import test, { type ExecutionContext } from 'ava'
+
+import { fork, spawn } from '../index'
+import { FIXTURES, PYTHON, collectText, tempDir } from './helpers'
+
+interface Check {
+  name: string
+  ok: boolean
+  detail?: unknown
+}
+
+interface WorkerResult {
+  scenario: string
+  strategy: string
+  params: Record<string, unknown>
+  report?: {
+    figures?: Record<string, unknown>
+    cases?: Array<{ name: string; checks: Check[] }>
+    properties?: Array<{ key: string; runs: number; failed: boolean; outcomes: Record<string, number> }>
+  }
+  exit: { code: number | null; signal: string | null; hung: boolean }
+  wallMs: number
+  checks: Check[]
+}
+
+interface WorkerOptions {
+  strategy?: 'fork' | 'clone-vfork'
+  fdLimit?: number
+  hangGuardMs?: number
+}
+
+// The runner's helpers are plain CommonJS (they also run without a compile step).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { runWorker } = require('../stress/run-worker') as {
+  runWorker: (scenario: string, params: Record<string, unknown>, options?: WorkerOptions) => Promise<WorkerResult>
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { caseNames } = require('../stress/callbacks') as { caseNames: string[] }
+
+const FD_LIMIT = 256
+
+/** At most two worker processes at a time: the machine has two cores. */
+let running = 0
+const queue: Array<() => void> = []
+async function limited<T>(f: () => Promise<T>): Promise<T> {
+  if (running >= 2) await new Promise<void>((resolve) => queue.push(resolve))
+  running++
+  try {
+    return await f()
+  } finally {
+    running--
+    queue.shift()?.()
+  }
+}
+
+/** Each worker runs once, however many tests look at its result. */
+const cache = new Map<string, Promise<WorkerResult>>()
+function worker(scenario: string, params: Record<string, unknown>, options: WorkerOptions = {}): Promise<WorkerResult> {
+  const key = JSON.stringify([scenario, params, options])
+  let result = cache.get(key)
+  if (!result) {
+    result = limited(() => runWorker(scenario, params, { hangGuardMs: 150000, ...options }))
+    cache.set(key, result)
+  }
+  return result
+}
+
+/** Asserts every check of a worker (but the named ones), and that there were checks. */
+function assertChecks(t: ExecutionContext, result: WorkerResult, except: string[] = []): void {
+  const checked = result.checks.filter((c) => !except.includes(c.name))
+  t.true(checked.length > 0, 'the scenario made no check')
+  for (const c of checked) t.true(c.ok, `${c.name}: ${JSON.stringify(c.detail ?? null).slice(0, 1500)}`)
+  t.log(`${result.scenario} [${result.strategy}] ${result.wallMs} ms ${JSON.stringify(result.report?.figures ?? {}).slice(0, 600)}`)
+}
+
+// --- Soak, load, no lost byte ------------------------------------------------------------------
+
+test('soak: 300 forks in sequence, every status and byte right, nothing left (clone-vfork)', async (t) => {
+  assertChecks(t, await worker('soak-fork', { n: 300 }))
+})
+
+test('soak: 100 forks in sequence (NAPI_PTY_STRATEGY=fork)', async (t) => {
+  const result = await worker('soak-fork', { n: 100 }, { strategy: 'fork' })
+  t.is(result.report && (result.report as { strategy?: string }).strategy, 'fork')
+  assertChecks(t, result)
+})
+
+test('soak: 100 spawns with stdin and stdout on FIFOs, files and /dev/null', async (t) => {
+  assertChecks(t, await worker('soak-spawn', { n: 100 }))
+})
+
+test('load: 200 children alive at once; threads do not grow, a fixed number of fds per child', async (t) => {
+  const result = await worker('load', { n: 200 })
+  assertChecks(t, result)
+  t.is(result.report?.figures?.aliveTogether, 200)
+})
+
+test('no lost byte: 200 children write 1 B–1 MiB and exit at once; length and SHA-256 match', async (t) => {
+  assertChecks(t, await worker('bytes', { trials: 200, seed: 11 }))
+})
+
+test('no lost byte: 50 trials (NAPI_PTY_STRATEGY=fork)', async (t) => {
+  assertChecks(t, await worker('bytes', { trials: 50, seed: 12 }, { strategy: 'fork' }))
+})
+
+// --- Faults ------------------------------------------------------------------------------------
+
+/** Fails 2–8 % of the time: resize() after the end says ERR_PTY_CLOSED (BUGS.md, bug 6). */
+const RESIZE_AFTER_END = 'resize() and write() after the output was read to its end (for await) and wait() resolved, 500 times: resize() always fails with ERR_PTY_EXITED'
+
+test('faults: SIGKILL, reader destroyed, close() under a running child and twice, signals ignored, a daemon on the terminal', async (t) => {
+  const result = await worker('faults', {})
+  assertChecks(t, result, [RESIZE_AFTER_END])
+  t.is(result.report?.cases?.length, 8)
+})
+
+test.failing('faults: resize() after the output was read to its end and wait() resolved fails with ERR_PTY_EXITED, 500 times (BUGS.md, bug 6)', async (t) => {
+  const check = (await worker('faults', {})).checks.find((c) => c.name === RESIZE_AFTER_END)
+  t.true(check?.ok, JSON.stringify(check?.detail))
+})
+
+test('EMFILE after the reactor has started: typed refusals, nothing half-open, works again', async (t) => {
+  const result = await worker('emfile', { expectLimit: FD_LIMIT }, { fdLimit: FD_LIMIT })
+  assertChecks(t, result)
+})
+
+/** The free-fd counts at which the very first fork aborts the process (BUGS.md, bug 2). */
+const FIRST_FORK_ABORTS = [4, 5]
+
+test('EMFILE on the very first fork (reactor not started), 0–8 fds free except 4 and 5: typed, then works', async (t) => {
+  const frees = [0, 1, 2, 3, 6, 7, 8]
+  const results = await Promise.all(frees.map((free) => worker('emfile-first', { free, expectLimit: FD_LIMIT }, { fdLimit: FD_LIMIT })))
+  for (const result of results) assertChecks(t, result)
+})
+
+test.failing('EMFILE on the very first fork with 4 or 5 fds free: rejected, not an abort (BUGS.md, bug 2)', async (t) => {
+  for (const free of FIRST_FORK_ABORTS) {
+    const result = await worker('emfile-first', { free, expectLimit: FD_LIMIT }, { fdLimit: FD_LIMIT })
+    assertChecks(t, result)
+  }
+})
+
+// --- An exception in every user callback ------------------------------------------------------
+
+/** Cases in which a throwing listener leaves the child registered and the loop held (bug 1). */
+const EXIT_LISTENER_CASES = ['exit listener, output read', 'exit listener, output never read']
+
+for (const name of caseNames) {
+  const known = EXIT_LISTENER_CASES.includes(name)
+  const title = `an exception thrown in the ${name}: ${name.startsWith('spawn') ? 'spawn rejects with it' : 'uncaught once'}, status delivered, nothing left, the process ends by itself`
+  const run = async (t: ExecutionContext) => assertChecks(t, await worker('callback', { case: name }))
+  if (known) test.failing(`${title} (BUGS.md, bug 1)`, run)
+  else test(title, run)
+}
+
+// --- Hostile input (fast-check) ----------------------------------------------------------------
+
+const hostile = () => worker('hostile', { runs: 100, seed: 2026 })
+
+/** Checks that fail because of known bugs (BUGS.md, bugs 3, 4 and 5). */
+const SPARSE = 'property: fork(argv) with holes in the argv array'
+const KILL_NULL_PROTO = 'kill(Object.create(null)): TypeError ERR_UNKNOWN_SIGNAL'
+const RESIZE_UNDEFINED = 'resize(cols, undefined): TypeError ERR_INVALID_ARG_TYPE'
+const isKnown = (name: string) => name.startsWith(SPARSE) || name === KILL_NULL_PROTO || name === RESIZE_UNDEFINED
+
+test('hostile input: fork, spawn, kill, sizes with any values (100 runs each): a child or a typed error, no leak; E2BIG; lone surrogates', async (t) => {
+  const result = await hostile()
+  assertChecks(t, result, result.checks.filter((c) => isKnown(c.name)).map((c) => c.name))
+  const properties = result.report?.properties ?? []
+  t.deepEqual(properties.map((p) => p.key), ['fork', 'spawn', 'kill', 'sizes', 'sparse', 'bytes'])
+  for (const p of properties.filter((p) => p.key !== 'sparse')) t.is(p.runs, 100, p.key)
+  // The runs reached the deep paths too, not only the argument checks.
+  const fork = properties.find((p) => p.key === 'fork')!.outcomes
+  t.true(Object.keys(fork).some((k) => k.startsWith('Error E')), JSON.stringify(fork))
+})
+
+test.failing('hostile input: argv with holes (a sparse array) gives a TypeError (BUGS.md, bug 3)', async (t) => {
+  const check = (await hostile()).checks.find((c) => c.name.startsWith(SPARSE))
+  t.true(check?.ok, JSON.stringify(check?.detail))
+})
+
+test.failing('hostile input: resize(cols, undefined) throws rather than setting 24 rows (BUGS.md, bug 5)', async (t) => {
+  const check = (await hostile()).checks.find((c) => c.name === RESIZE_UNDEFINED)
+  t.true(check?.ok, JSON.stringify(check?.detail))
+})
+
+test.failing('hostile input: kill(Object.create(null)) throws ERR_UNKNOWN_SIGNAL (BUGS.md, bug 4)', async (t) => {
+  const check = (await hostile()).checks.find((c) => c.name === KILL_NULL_PROTO)
+  t.true(check?.ok, JSON.stringify(check?.detail))
+})
+
+// --- Security: no shell ------------------------------------------------------------------------
+
+/** Arguments a shell would act on. Run by any shell, `$(…)` and backticks would create files. */
+const SHELL_SYNTAX = [
+  ';',
+  'a; touch napi-pty-semicolon',
+  '$(touch napi-pty-dollar)',
+  '`touch napi-pty-backtick`',
+  '"double quoted"',
+  "'single quoted'",
+  '  spaced  out  ',
+  '*',
+  '$HOME',
+  '&& touch napi-pty-and',
+  '| touch napi-pty-pipe',
+  '> napi-pty-redirect',
+  '\\',
+  'new\nline',
+  '',
+  '~',
+  '#comment',
+]
+
+const PRINT_ARGV = [PYTHON, '-I', '-S', '-c', 'import sys, json; print(json.dumps(sys.argv[1:]))']
+
+test('no shell: arguments with ; $() backticks quotes spaces and globs reach the child byte for byte (fork and spawn)', async (t) => {
+  const { dir, remove } = tempDir()
+  try {
+    const child = await fork([...PRINT_ARGV, ...SHELL_SYNTAX], { cwd: dir })
+    const text = await collectText(child)
+    t.deepEqual(JSON.parse(text), SHELL_SYNTAX)
+    t.deepEqual(await child.wait(), { exitCode: 0, signal: null, status: 0 })
+
+    const out = path.join(dir, 'spawn-output')
+    const stdout = fs.openSync(out, 'w')
+    const stdin = fs.openSync('/dev/null', 'r')
+    try {
+      const status = await spawn([...PRINT_ARGV, ...SHELL_SYNTAX], { cwd: dir, stdin, stdout })
+      t.is(status.exitCode, 0)
+    } finally {
+      fs.closeSync(stdout)
+      fs.closeSync(stdin)
+    }
+    t.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), SHELL_SYNTAX)
+    // Nothing a shell would have done happened.
+    t.deepEqual(fs.readdirSync(dir), ['spawn-output'])
+  } finally {
+    remove()
+  }
+})
+
+// --- Security: terminal restored after spawn fails --------------------------------------------
+
+test('the terminal is restored after spawn fails (hook throws or rejects, abort, missing program), measured on a pty of ours', async (t) => {
+  const child = await fork([process.execPath, path.join(FIXTURES, 'restore.js')])
+  const text = await collectText(child)
+  t.deepEqual(await child.wait(), { exitCode: 0, signal: null, status: 0 }, text)
+  const line = text.split(/\r?\n/).find((l) => l.startsWith('{'))
+  t.truthy(line, text)
+  const report = JSON.parse(line!) as { before: string; cases: Array<{ name: string; during?: string; after: string; error: string }> }
+  t.deepEqual(
+    report.cases.map((c) => c.name),
+    ['masterRead throws', 'masterRead rejects', 'aborted mid-session', 'the program does not exist'],
+  )
+  for (const c of report.cases) {
+    // spawn failed, and the mode after is exactly the mode before.
+    t.not(c.error, 'resolved', c.name)
+    t.is(c.after, report.before, c.name)
+    // Where a hook ran, the terminal really was raw then: the check could have failed.
+    if (c.name !== 'the program does not exist') t.not(c.during, report.before, c.name)
+  }
+  t.regex(report.cases[3].error, /ENOENT/)
+})
