@@ -3,8 +3,7 @@
 // here. Plus the two security properties no other test file covers: no shell between argv and
 // the child, and the user's terminal restored after spawn fails (measured on a pty of ours).
 //
-// Checks that fail because of a known library bug are asserted in `test.failing` tests that
-// name the entry of BUGS.md; everything else must hold.
+// Every check the workers make must hold.
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -116,18 +115,10 @@ test('no lost byte: 50 trials (NAPI_PTY_STRATEGY=fork)', async (t) => {
 
 // --- Faults ------------------------------------------------------------------------------------
 
-/** Fails 2–8 % of the time: resize() after the end says ERR_PTY_CLOSED (BUGS.md, bug 6). */
-const RESIZE_AFTER_END = 'resize() and write() after the output was read to its end (for await) and wait() resolved, 500 times: resize() always fails with ERR_PTY_EXITED'
-
 test('faults: SIGKILL, reader destroyed, close() under a running child and twice, signals ignored, a daemon on the terminal', async (t) => {
   const result = await worker('faults', {})
-  assertChecks(t, result, [RESIZE_AFTER_END])
+  assertChecks(t, result)
   t.is(result.report?.cases?.length, 8)
-})
-
-test.failing('faults: resize() after the output was read to its end and wait() resolved fails with ERR_PTY_EXITED, 500 times (BUGS.md, bug 6)', async (t) => {
-  const check = (await worker('faults', {})).checks.find((c) => c.name === RESIZE_AFTER_END)
-  t.true(check?.ok, JSON.stringify(check?.detail))
 })
 
 test('EMFILE after the reactor has started: typed refusals, nothing half-open, works again', async (t) => {
@@ -135,48 +126,27 @@ test('EMFILE after the reactor has started: typed refusals, nothing half-open, w
   assertChecks(t, result)
 })
 
-/** The free-fd counts at which the very first fork aborts the process (BUGS.md, bug 2). */
-const FIRST_FORK_ABORTS = [4, 5]
-
-test('EMFILE on the very first fork (reactor not started), 0–8 fds free except 4 and 5: typed, then works', async (t) => {
-  const frees = [0, 1, 2, 3, 6, 7, 8]
+test('EMFILE on the very first fork (reactor not started), 0–8 fds free: typed, then works', async (t) => {
+  const frees = [0, 1, 2, 3, 4, 5, 6, 7, 8]
   const results = await Promise.all(frees.map((free) => worker('emfile-first', { free, expectLimit: FD_LIMIT }, { fdLimit: FD_LIMIT })))
   for (const result of results) assertChecks(t, result)
 })
 
-test.failing('EMFILE on the very first fork with 4 or 5 fds free: rejected, not an abort (BUGS.md, bug 2)', async (t) => {
-  for (const free of FIRST_FORK_ABORTS) {
-    const result = await worker('emfile-first', { free, expectLimit: FD_LIMIT }, { fdLimit: FD_LIMIT })
-    assertChecks(t, result)
-  }
-})
-
 // --- An exception in every user callback ------------------------------------------------------
 
-/** Cases in which a throwing listener leaves the child registered and the loop held (bug 1). */
-const EXIT_LISTENER_CASES = ['exit listener, output read', 'exit listener, output never read']
-
 for (const name of caseNames) {
-  const known = EXIT_LISTENER_CASES.includes(name)
   const title = `an exception thrown in the ${name}: ${name.startsWith('spawn') ? 'spawn rejects with it' : 'uncaught once'}, status delivered, nothing left, the process ends by itself`
   const run = async (t: ExecutionContext) => assertChecks(t, await worker('callback', { case: name }))
-  if (known) test.failing(`${title} (BUGS.md, bug 1)`, run)
-  else test(title, run)
+  test(title, run)
 }
 
 // --- Hostile input (fast-check) ----------------------------------------------------------------
 
 const hostile = () => worker('hostile', { runs: 100, seed: 2026 })
 
-/** Checks that fail because of known bugs (BUGS.md, bugs 3, 4 and 5). */
-const SPARSE = 'property: fork(argv) with holes in the argv array'
-const KILL_NULL_PROTO = 'kill(Object.create(null)): TypeError ERR_UNKNOWN_SIGNAL'
-const RESIZE_UNDEFINED = 'resize(cols, undefined): TypeError ERR_INVALID_ARG_TYPE'
-const isKnown = (name: string) => name.startsWith(SPARSE) || name === KILL_NULL_PROTO || name === RESIZE_UNDEFINED
-
 test('hostile input: fork, spawn, kill, sizes with any values (100 runs each): a child or a typed error, no leak; E2BIG; lone surrogates', async (t) => {
   const result = await hostile()
-  assertChecks(t, result, result.checks.filter((c) => isKnown(c.name)).map((c) => c.name))
+  assertChecks(t, result)
   const properties = result.report?.properties ?? []
   t.deepEqual(properties.map((p) => p.key), ['fork', 'spawn', 'kill', 'sizes', 'sparse', 'bytes'])
   for (const p of properties.filter((p) => p.key !== 'sparse')) t.is(p.runs, 100, p.key)
@@ -185,20 +155,6 @@ test('hostile input: fork, spawn, kill, sizes with any values (100 runs each): a
   t.true(Object.keys(fork).some((k) => k.startsWith('Error E')), JSON.stringify(fork))
 })
 
-test.failing('hostile input: argv with holes (a sparse array) gives a TypeError (BUGS.md, bug 3)', async (t) => {
-  const check = (await hostile()).checks.find((c) => c.name.startsWith(SPARSE))
-  t.true(check?.ok, JSON.stringify(check?.detail))
-})
-
-test.failing('hostile input: resize(cols, undefined) throws rather than setting 24 rows (BUGS.md, bug 5)', async (t) => {
-  const check = (await hostile()).checks.find((c) => c.name === RESIZE_UNDEFINED)
-  t.true(check?.ok, JSON.stringify(check?.detail))
-})
-
-test.failing('hostile input: kill(Object.create(null)) throws ERR_UNKNOWN_SIGNAL (BUGS.md, bug 4)', async (t) => {
-  const check = (await hostile()).checks.find((c) => c.name === KILL_NULL_PROTO)
-  t.true(check?.ok, JSON.stringify(check?.detail))
-})
 
 // --- Security: no shell ------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import type * as native from './native'
 import { callNative, stateError, systemError } from './errors'
 import { byId, DISPOSE_GRACE_MS, forget, active, Kind, releaseLoop, retainLoop, STEP_SYSCALLS, type RelayListener } from './events'
 import type { ExitStatus, WindowSize } from './types'
-import { checkSize, decodeStatus, signalNumber } from './validate'
+import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
 
 /**
  * A child running on a pseudo-terminal. A `Duplex`: reading gives the child's output, writing
@@ -86,7 +86,11 @@ export class PtyProcess extends Duplex {
 
   /** Resizes the terminal; the child gets SIGWINCH. */
   resize(cols: number, rows: number): void {
-    const size = checkSize({ cols, rows })
+    // Both are required here: `undefined` is not "the default size".
+    const size = {
+      cols: checkInteger(cols, 'cols', 1, MAX_CELLS),
+      rows: checkInteger(rows, 'rows', 1, MAX_CELLS),
+    }
     if (this.#closed) throw stateError('ERR_PTY_CLOSED', 'resize')
     if (this.#exit) throw stateError('ERR_PTY_EXITED', 'resize')
     callNative(() => this.#native.resize(size.cols, size.rows))
