@@ -32,6 +32,31 @@ function mb(bytes) {
   return Math.round((bytes / 1e6) * 10) / 10
 }
 
+/** What a soak samples as it goes: fds, threads, RSS and zombies every few children, and RSS
+ * and heap after a GC at the half. */
+class Sampler {
+  constructor(n) {
+    this.n = n
+    this.every = sampleEvery(n)
+    this.range = new m.Range()
+    this.zombiesSeen = 0
+    this.half = undefined
+  }
+
+  /** Called after child `i` is done. */
+  async after(i) {
+    if (i % this.every === 0 || i === this.n - 1) {
+      const snap = m.snapshot()
+      this.zombiesSeen += snap.zombies
+      this.range.add(snap)
+    }
+    if (i === Math.floor(this.n / 2)) {
+      await m.collectGarbage()
+      this.half = { rss: m.rss(), heap: process.memoryUsage().heapUsed }
+    }
+  }
+}
+
 /**
  * `n` forks in sequence: each prints a line and exits with its own code, is read to its end
  * (three ways in turn) and awaited. fds, threads, RSS and zombies are sampled throughout.
@@ -39,11 +64,8 @@ function mb(bytes) {
 async function soakFork({ n = 10000 } = {}) {
   await c.warmUp()
   const base = c.baseline()
-  const range = new m.Range()
+  const sampler = new Sampler(n)
   const failures = new c.Failures()
-  const every = sampleEvery(n)
-  let half
-  let zombiesSeen = 0
   const t0 = performance.now()
   for (let i = 0; i < n; i++) {
     const code = (i * 7) % 256
@@ -63,15 +85,7 @@ async function soakFork({ n = 10000 } = {}) {
     if (output.toString() !== expected || status.exitCode !== code || status.signal !== null || status.status !== code << 8) {
       failures.add({ i, reader: readerName, output: output.toString(), status })
     }
-    if (i % every === 0 || i === n - 1) {
-      const snap = m.snapshot()
-      zombiesSeen += snap.zombies
-      range.add(snap)
-    }
-    if (i === Math.floor(n / 2)) {
-      await m.collectGarbage()
-      half = { rss: m.rss(), heap: process.memoryUsage().heapUsed }
-    }
+    await sampler.after(i)
   }
   const ms = c.since(t0)
   const left = await c.leftovers(base)
@@ -85,32 +99,32 @@ async function soakFork({ n = 10000 } = {}) {
       failures: failures.count,
       ms,
       perSecond: Math.round((n / ms) * 1000),
-      fds: { before: base.snap.fds, duringMax: range.max.fds, after: after.fds },
-      threads: { before: base.snap.threads, duringMax: range.max.threads, after: after.threads },
-      rssMB: { before: mb(base.snap.rss), atHalf: mb(half.rss), duringMax: mb(range.max.rss), after: mb(after.rss) },
-      heapUsedMB: { atHalf: mb(half.heap), after: mb(heapAfter) },
+      fds: { before: base.snap.fds, duringMax: sampler.range.max.fds, after: after.fds },
+      threads: { before: base.snap.threads, duringMax: sampler.range.max.threads, after: after.threads },
+      rssMB: { before: mb(base.snap.rss), atHalf: mb(sampler.half.rss), duringMax: mb(sampler.range.max.rss), after: mb(after.rss) },
+      heapUsedMB: { atHalf: mb(sampler.half.heap), after: mb(heapAfter) },
       registryLeft: c.events.byId.size,
-      zombiesSeenAtSamples: zombiesSeen,
-      samples: range.samples,
+      zombiesSeenAtSamples: sampler.zombiesSeen,
+      samples: sampler.range.samples,
     },
     firstFailures: failures.first,
     checks: [
       m.check(`every exit status and every byte right (${n} children)`, failures.count === 0, failures.first),
       // One child at a time: its master, pidfd and exec-report pipe, possibly two children's
       // while the last one's are being closed by the reactor thread. Never growing with n.
-      m.check('fds during the run stay within a few of the baseline', range.max.fds - base.snap.fds <= 8, {
+      m.check('fds during the run stay within a few of the baseline', sampler.range.max.fds - base.snap.fds <= 8, {
         before: base.snap.fds,
-        max: range.max.fds,
+        max: sampler.range.max.fds,
       }),
-      m.check('threads never grow during the run', range.max.threads <= base.snap.threads, {
+      m.check('threads never grow during the run', sampler.range.max.threads <= base.snap.threads, {
         before: base.snap.threads,
-        max: range.max.threads,
+        max: sampler.range.max.threads,
       }),
-      m.check('no zombie at any sample', zombiesSeen === 0, zombiesSeen),
-      ...heapCheck(n, half.heap, heapAfter),
+      m.check('no zombie at any sample', sampler.zombiesSeen === 0, sampler.zombiesSeen),
+      ...heapCheck(n, sampler.half.heap, heapAfter),
       ...c.leakChecks(left, base),
     ],
-    rssGrowthMB: mb(after.rss - half.rss),
+    rssGrowthMB: mb(after.rss - sampler.half.rss),
   }
 }
 
@@ -169,11 +183,8 @@ async function soakSpawn({ n = 10000 } = {}) {
   await m.collectGarbage()
   const base = c.baseline()
   const listenersBefore = processListeners()
-  const range = new m.Range()
+  const sampler = new Sampler(n)
   const failures = new c.Failures()
-  const every = sampleEvery(n)
-  let zombiesSeen = 0
-  let half
   const t0 = performance.now()
   for (let i = 0; i < n; i++) {
     const code = (i * 11) % 256
@@ -194,15 +205,7 @@ async function soakSpawn({ n = 10000 } = {}) {
     if (output.toString() !== expected || status.exitCode !== code || status.signal !== null) {
       failures.add({ i, stdout: toFile ? 'file' : 'fifo', stdin: stdin === devNull ? '/dev/null' : 'fifo', output: output.toString(), status })
     }
-    if (i % every === 0 || i === n - 1) {
-      const snap = m.snapshot()
-      zombiesSeen += snap.zombies
-      range.add(snap)
-    }
-    if (i === Math.floor(n / 2)) {
-      await m.collectGarbage()
-      half = { rss: m.rss(), heap: process.memoryUsage().heapUsed }
-    }
+    await sampler.after(i)
   }
   const ms = c.since(t0)
   const left = await c.leftovers(base)
@@ -217,31 +220,31 @@ async function soakSpawn({ n = 10000 } = {}) {
       failures: failures.count,
       ms,
       perSecond: Math.round((n / ms) * 1000),
-      fds: { before: base.snap.fds, duringMax: range.max.fds, after: after.fds },
-      threads: { before: base.snap.threads, duringMax: range.max.threads, after: after.threads },
-      rssMB: { before: mb(base.snap.rss), atHalf: mb(half.rss), duringMax: mb(range.max.rss), after: mb(after.rss) },
-      heapUsedMB: { atHalf: mb(half.heap), after: mb(heapAfter) },
+      fds: { before: base.snap.fds, duringMax: sampler.range.max.fds, after: after.fds },
+      threads: { before: base.snap.threads, duringMax: sampler.range.max.threads, after: after.threads },
+      rssMB: { before: mb(base.snap.rss), atHalf: mb(sampler.half.rss), duringMax: mb(sampler.range.max.rss), after: mb(after.rss) },
+      heapUsedMB: { atHalf: mb(sampler.half.heap), after: mb(heapAfter) },
       registryLeft: c.events.byId.size,
-      zombiesSeenAtSamples: zombiesSeen,
+      zombiesSeenAtSamples: sampler.zombiesSeen,
       processListenersLeft: listeners,
     },
     firstFailures: failures.first,
     checks: [
       m.check(`every exit status and every byte right (${n} spawns)`, failures.count === 0, failures.first),
-      m.check('fds during the run stay within a few of the baseline', range.max.fds - base.snap.fds <= 12, {
+      m.check('fds during the run stay within a few of the baseline', sampler.range.max.fds - base.snap.fds <= 12, {
         before: base.snap.fds,
-        max: range.max.fds,
+        max: sampler.range.max.fds,
       }),
-      m.check('threads never grow during the run', range.max.threads <= base.snap.threads, {
+      m.check('threads never grow during the run', sampler.range.max.threads <= base.snap.threads, {
         before: base.snap.threads,
-        max: range.max.threads,
+        max: sampler.range.max.threads,
       }),
-      m.check('no zombie at any sample', zombiesSeen === 0, zombiesSeen),
+      m.check('no zombie at any sample', sampler.zombiesSeen === 0, sampler.zombiesSeen),
       m.check('no process listener left by spawn (exit, signals, exceptions)', listeners === 0, listeners),
-      ...heapCheck(n, half.heap, heapAfter),
+      ...heapCheck(n, sampler.half.heap, heapAfter),
       ...c.leakChecks(left, base),
     ],
-    rssGrowthMB: mb(after.rss - half.rss),
+    rssGrowthMB: mb(after.rss - sampler.half.rss),
   }
 }
 
