@@ -297,6 +297,20 @@ test('when the output is read, exit and wait() come after its end', async (t) =>
   t.deepEqual(events, ['data', 'end', 'exit', 'wait'])
 })
 
+test('output waiting in the terminal before the first read comes first, whole and in order (200 times)', async (t) => {
+  // The first read happens on the JS thread, the rest on the reactor's: none may overtake.
+  const expected = Array.from({ length: 700 }, (_, i) => `${i + 1}\r\n`).join('')
+  const wrong: number[] = []
+  for (let i = 0; i < 200; i++) {
+    const child = await fork(['seq', '700'])
+    // 3.4 KB: less than the kernel holds for a terminal nobody reads (about 9 KB here), so the
+    // child can exit before the first read, with all of it waiting.
+    if (i % 2 === 0) await child.wait()
+    if ((await collectText(child)) !== expected) wrong.push(i)
+  }
+  t.deepEqual(wrong, [])
+})
+
 test('for await reads the output as Buffers', async (t) => {
   const child = await fork(['printf', 'abc'])
   const chunks: unknown[] = []

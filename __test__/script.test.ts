@@ -68,8 +68,9 @@ test('timing byte counts add up to the body, and scriptreplay replays it', async
   t.true(replayed.stdout.equals(Buffer.concat([body, Buffer.from('\n')])))
 })
 
-/** A command whose output has multi-byte characters that 4 KiB chunks cut in the middle. */
-const UTF8_COMMAND = String.raw`stty size; yes 'éé' | head -n 3000; printf '\033[1mfin ✓\033[0m\n'`
+/** A command whose output has multi-byte characters that chunk boundaries cut in the middle:
+ * 180 KB, several chunks however much one read gathers. */
+const UTF8_COMMAND = String.raw`stty size; yes 'éé' | head -n 30000; printf '\033[1mfin ✓\033[0m\n'`
 
 interface Cast {
   header: Record<string, unknown>

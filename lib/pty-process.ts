@@ -120,7 +120,7 @@ export class PtyProcess extends Duplex {
       this.#eof = true
       this.push(null)
     }
-    this.#failWrite(stateError('ERR_PTY_CLOSED', 'write'))
+    this.#failWrite(() => stateError('ERR_PTY_CLOSED', 'write'))
     this.#settle()
   }
 
@@ -154,7 +154,8 @@ export class PtyProcess extends Duplex {
     if (this.#closed || this.#eof) return
     this.#consumed = true
     this.#settle()
-    callNative(() => this.#native.resume())
+    const early = callNative(() => this.#native.resume())
+    if (early && !this.push(early)) this.#native.pause()
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -196,10 +197,12 @@ export class PtyProcess extends Duplex {
     else this.#writeCallback = callback
   }
 
-  #failWrite(err: Error): void {
+  /** Fails the write in progress, if any. The error is made only then: capturing its stack
+   * for nothing at every exit is a large part of what an exit costs. */
+  #failWrite(error: () => Error): void {
     const callback = this.#writeCallback
     this.#writeCallback = undefined
-    callback?.(err)
+    callback?.(error())
   }
 
   /** @internal Hands the I/O to the native copy loop (see `spawn`). */
@@ -258,7 +261,7 @@ export class PtyProcess extends Duplex {
         break
       case Kind.Exit:
         this.#exit = decodeStatus(a)
-        this.#failWrite(stateError('ERR_PTY_EXITED', 'write'))
+        this.#failWrite(() => stateError('ERR_PTY_EXITED', 'write'))
         break
       case Kind.Drained: {
         const callback = this.#writeCallback
@@ -267,7 +270,7 @@ export class PtyProcess extends Duplex {
         break
       }
       case Kind.WriteFailed:
-        this.#failWrite(systemError(a, 'write'))
+        this.#failWrite(() => systemError(a, 'write'))
         break
       case Kind.RelayChunk:
         if (data) this.#relay?.chunk(a, data)

@@ -21,6 +21,7 @@ pub mod sys;
 pub mod terminal;
 
 use std::os::fd::IntoRawFd;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -213,9 +214,11 @@ impl NativePty {
     self.cwd.clone()
   }
 
+  /// Asks for output. The first call also returns what the master holds already, read right
+  /// here: the first bytes need no round trip through the reactor.
   #[napi]
-  pub fn resume(&self) -> Result<()> {
-    Ok(self.shared.resume()?)
+  pub fn resume(&self) -> Result<Option<Buffer>> {
+    Ok(self.shared.resume()?.map(Buffer::from))
   }
 
   #[napi]
@@ -270,6 +273,7 @@ impl NativePty {
     // The reactor must never block on the master.
     self.shared.ensure_nonblocking()?;
     let relay = Relay::new(stdin, stdout, hook_output, hook_input);
+    self.shared.relaying.store(true, Ordering::SeqCst);
     reactor().send(Command::StartRelay(self.shared.id, Box::new(relay)));
     Ok(())
   }

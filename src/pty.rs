@@ -152,6 +152,31 @@ pub fn set_nonblocking(fd: RawFd) -> SysResult<()> {
   Ok(())
 }
 
+/// Reads a master into the spare capacity of `buf` until it is full or a read fails: a pty
+/// hands over at most a few KiB per read, whatever was asked. Returns, unless the
+/// buffer filled up, why reading stopped (end of file as `EIO`, as the master reports it).
+pub fn read_available(fd: RawFd, buf: &mut Vec<u8>) -> Option<i32> {
+  while buf.len() < buf.capacity() {
+    let rest = buf.spare_capacity_mut();
+    // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`, which `buf` owns.
+    let n = unsafe { libc::read(fd, rest.as_mut_ptr().cast(), rest.len()) };
+    if n > 0 {
+      // SAFETY: the read initialised these `n` bytes, right after the initialised ones.
+      unsafe { buf.set_len(buf.len() + n as usize) };
+      continue;
+    }
+    let errno = if n == 0 {
+      libc::EIO
+    } else {
+      nix::errno::Errno::last_raw()
+    };
+    if errno != libc::EINTR {
+      return Some(errno);
+    }
+  }
+  None
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;

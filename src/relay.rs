@@ -11,7 +11,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{SysError, SysResult};
-use crate::pty::eof_sequence;
+use crate::pty::{eof_sequence, read_available};
 use crate::reactor::READ_CHUNK;
 
 /// How an endpoint is read and written without changing flags anyone else sees.
@@ -330,29 +330,25 @@ impl Relay {
         lane.ended = true;
         return false;
       };
+      // Not readable only once a read met EAGAIN: the master would block.
       if !*readable {
-        return false;
+        return true;
       }
+      // As much as the master has now, in one buffer: one write (or one hook call) for it.
       lane.buf.reserve(READ_CHUNK);
-      let result = read_fd(master, &mut lane.buf);
-      if let Ok(n) = result {
-        self.output_read += n as u64;
+      let stop = read_available(master, &mut lane.buf);
+      self.output_read += lane.buf.len() as u64;
+      if !lane.buf.is_empty() && lane.hooked {
+        out(Out::Chunk(LANE_OUTPUT, lane.buf.clone()));
+        lane.clear();
+        lane.awaiting = true;
       }
-      match result {
-        Ok(0) => lane.ended = true,
-        Ok(_) if lane.hooked => {
-          out(Out::Chunk(LANE_OUTPUT, lane.buf.clone()));
-          lane.clear();
-          lane.awaiting = true;
-        }
-        Ok(_) => {}
-        Err(libc::EINTR) => {}
-        Err(libc::EAGAIN) => {
-          *readable = false;
-          return true;
-        }
+      match stop {
+        None => {}
+        // Would block: what was read is written first; the next turn returns.
+        Some(libc::EAGAIN) => *readable = false,
         // EIO: every slave fd is closed and everything before has been read.
-        Err(_) => lane.ended = true,
+        Some(_) => lane.ended = true,
       }
     }
   }
