@@ -5,6 +5,7 @@ import * as fs from 'node:fs'
 import test from 'ava'
 
 import { fork } from '../index'
+import { decodeStatus } from '../lib/validate'
 import { OutputReader, collectText, killQuietly, procStat, procState, runNode, terminalHolders, waitFor } from './helpers'
 
 test('children that exit are reaped although nobody waits or reads', async (t) => {
@@ -214,4 +215,12 @@ test('exit is emitted once', async (t) => {
   await child.wait()
   await new Promise((resolve) => setImmediate(resolve))
   t.is(count, 1)
+})
+
+test('a status that was gone (SIGCHLD ignored by native code, or waitpid(-1) elsewhere) decodes as unknown, not as a signal', (t) => {
+  // Node resets SIGCHLD to its default at start-up, so only other native code can get here:
+  // the reactor then sees the exit through the pidfd and waitpid says ECHILD, reported as -1.
+  t.deepEqual(decodeStatus(-1), { exitCode: null, signal: null, status: -1 })
+  t.deepEqual(decodeStatus(3 << 8), { exitCode: 3, signal: null, status: 3 << 8 })
+  t.deepEqual(decodeStatus(9), { exitCode: null, signal: 'SIGKILL', status: 9 })
 })

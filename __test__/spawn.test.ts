@@ -238,7 +238,8 @@ test('chunks reach an async hook one at a time and in order, across many chunks'
   const seen: Buffer[] = []
   let inFlight = 0
   let maxInFlight = 0
-  const { status, output } = await spawnToFile(['seq', '1', '5000'], {
+  // 290 KB: several chunks, however much one read gathers.
+  const { status, output } = await spawnToFile(['seq', '1', '50000'], {
     masterRead: async (data) => {
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
@@ -252,8 +253,8 @@ test('chunks reach an async hook one at a time and in order, across many chunks'
   t.deepEqual(status, OK)
   t.is(maxInFlight, 1)
   t.true(seen.length > 1)
-  t.is(Buffer.concat(seen).toString('latin1'), lines(5000))
-  t.is(output, lines(5000))
+  t.is(Buffer.concat(seen).toString('latin1'), lines(50000))
+  t.is(output, lines(50000))
 })
 
 test('stdinRead that transforms: the child reads its answer', async (t) => {

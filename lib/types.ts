@@ -6,7 +6,9 @@ export interface ExitStatus {
   exitCode: number | null
   /** The name of the signal that killed the child, else `null`. */
   signal: NodeJS.Signals | null
-  /** The raw `waitpid` status, as Python's `pty.spawn` returns it. */
+  /** The raw `waitpid` status, as Python's `pty.spawn` returns it; -1 (with `exitCode` and
+   * `signal` both `null`) when the status was gone: native code made the process ignore
+   * SIGCHLD, so the kernel reaps children itself, or took it with `waitpid(-1)`. */
   status: number
 }
 

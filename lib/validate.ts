@@ -118,6 +118,9 @@ export function signalNumber(signal: unknown): number {
 }
 
 export function decodeStatus(status: number): ExitStatus {
+  // -1: the status was gone (the kernel reaped the child because SIGCHLD is ignored, or some
+  // other code's waitpid(-1) took it). Known to have ended, not how.
+  if (status === -1) return { exitCode: null, signal: null, status }
   const sig = status & 0x7f
   if (sig === 0) return { exitCode: (status >> 8) & 0xff, signal: null, status }
   return { exitCode: null, signal: signalNames.get(sig) ?? (`SIG${sig}` as NodeJS.Signals), status }
