@@ -140,7 +140,15 @@ function checkPeers(selected) {
     if (!selected.includes(peer.key)) continue
     let reason
     if (peer.key.startsWith('napi-pty')) reason = napiReason
-    else if (peer.kind === 'node') reason = nodeModulesOk(peer.module)
+    else if (peer.kind === 'node') {
+      reason = nodeModulesOk(peer.module)
+      // node-pty ships no Linux binary and npm may not have run its install script: build it
+      // once from source (node-gyp), then look again.
+      if (reason && peer.module === 'node-pty') {
+        spawnSync('npm', ['rebuild', 'node-pty'], { cwd: ROOT, stdio: 'ignore', timeout: 300000 })
+        reason = nodeModulesOk(peer.module)
+      }
+    }
     else if (peer.kind === 'python') {
       const r = spawnSync('python3', ['-c', 'import pty, select, resource'], { encoding: 'utf8' })
       reason = r.status === 0 ? undefined : `python3 unavailable: ${(r.stderr || r.error?.message || '').trim()}`

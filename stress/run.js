@@ -43,6 +43,8 @@ function plan(scale) {
     runs.push({ section: 'faults', scenario: 'faults', params: {}, strategy })
     runs.push({ section: 'emfile', scenario: 'emfile', params: { expectLimit: FD_LIMIT }, strategy, fdLimit: FD_LIMIT })
   }
+  // A longer soak, to see whether RSS levels off once the allocator and V8 have warmed up.
+  runs.push({ section: 'soak-fork', scenario: 'soak-fork', params: { n: n(30000) }, strategy: 'clone-vfork' })
   const { caseNames } = require('./callbacks')
   for (const name of caseNames) runs.push({ section: 'callbacks', scenario: 'callback', params: { case: name }, strategy: 'clone-vfork', parallel: true })
   for (let free = 0; free <= 8; free++) {
@@ -110,7 +112,7 @@ function soakSection(results, title, unit) {
       verdict(r),
     ]
   })
-  return `## ${title}\n\n${table(['strategy', unit, 'wrong exit or bytes', 'time', 'fds before / max during / after', 'threads before / max / after', 'RSS MB before / at half / max / after', 'RSS growth MB, half → end', 'JS heap MB, half → end', 'zombies at samples', 'result'], rows)}\n\nRSS rises over the first thousands of children and then levels off (allocator and V8 warming up); the second half's growth and the JS heap (after GC) are the leak figures. fds, threads and zombies are sampled 20 times during the run.\n`
+  return `## ${title}\n\n${table(['strategy', unit, 'wrong exit or bytes', 'time', 'fds before / max during / after', 'threads before / max / after', 'RSS MB before / at half / max / after', 'RSS growth MB, half → end', 'JS heap MB, half → end', 'zombies at samples', 'result'], rows)}\n\nRSS rises over the first thousands of children (the allocator and V8 warming up); a leak shows as growth that goes on: compare the second half's growth of the longer runs with the shorter ones. The JS heap is measured after GC. fds, threads and zombies are sampled 20 times during each run.\n`
 }
 
 function loadSection(results) {
@@ -187,7 +189,11 @@ function hostileSection(results) {
     parts.push(`### Strategy ${r.strategy} — ${verdict(r)}\n\n${table(['property', 'runs', 'seed', 'outcomes', 'result'], rows)}\n`)
     const lim = r.report?.limits
     if (lim) {
-      parts.push(`Limits (exact answers):\n\n${table(['input', 'outcome'], Object.entries(lim.limits))}\n\nStrings that are not valid UTF-16 reach the child UTF-8 encoded with each lone surrogate replaced by U+FFFD (bytes EF BF BD), exactly as \`Buffer.from(string)\` encodes them; the child cannot tell which surrogate it was. Bytes received (hex):\n\n${table(['string', 'bytes the child received'], Object.entries(lim.surrogates))}\n`)
+      const same = r.checks.find((c) => c.name.startsWith('lone surrogates reach the child'))?.ok
+      const utf16 = same
+        ? 'reach the child UTF-8 encoded with each lone surrogate replaced by U+FFFD (bytes EF BF BD), exactly as `Buffer.from(string)` encodes them (checked in this run); the child cannot tell which surrogate it was'
+        : '**do not** reach the child as `Buffer.from(string)` encodes them (the check failed in this run)'
+      parts.push(`Limits (exact answers):\n\n${table(['input', 'outcome'], Object.entries(lim.limits))}\n\nStrings that are not valid UTF-16 ${utf16}. Bytes received (hex):\n\n${table(['string', 'bytes the child received'], Object.entries(lim.surrogates))}\n`)
     }
   }
   return parts.join('\n')

@@ -90,6 +90,7 @@ async function soakFork({ n = 10000 } = {}) {
   const ms = c.since(t0)
   const left = await c.leftovers(base)
   const after = m.snapshot()
+  await m.collectGarbage()
   const heapAfter = process.memoryUsage().heapUsed
   return {
     scenario: 'soak-fork',
@@ -210,6 +211,7 @@ async function soakSpawn({ n = 10000 } = {}) {
   const ms = c.since(t0)
   const left = await c.leftovers(base)
   const after = m.snapshot()
+  await m.collectGarbage()
   const heapAfter = process.memoryUsage().heapUsed
   const listeners = processListeners() - listenersBefore
   return {
