@@ -3,7 +3,7 @@
 
 import * as native from './native'
 import { callNative, codedError } from './errors'
-import { sink } from './events'
+import { Kind, sink } from './events'
 import { PtyProcess } from './pty-process'
 import type { ForkOptions, OpenPtyOptions, PtyPair, WindowSize } from './types'
 import { checkArgv, checkBoolean, checkEnv, checkFd, checkInteger, checkOptions, checkSize, checkString, MAX_ID } from './validate'
@@ -42,6 +42,9 @@ export async function fork(argv: string | readonly string[], options?: ForkOptio
   let child!: PtyProcess
   await new Promise<void>((resolve, reject) => {
     child = new PtyProcess(nativePty, size, { resolve, reject })
+    // Usually the exec's outcome is known by now; else it comes as an event.
+    const settled = nativePty.settled
+    if (settled) child._event(settled.length ? Kind.SpawnFailed : Kind.Spawned, null, settled[0] ?? 0, settled[1] ?? 0)
   })
   return child
 }

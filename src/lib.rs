@@ -20,14 +20,14 @@ pub mod sink;
 pub mod sys;
 pub mod terminal;
 
-use std::os::fd::IntoRawFd;
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::child::{fork_pty, ChildSpec};
+use crate::child::{fork_pty, read_report, ChildSpec, Step};
 
 use crate::pty::WindowSize;
 use crate::reactor::{adopt, drop_sink, reactor, Command, NewChild, PtyShared};
@@ -142,8 +142,8 @@ pub struct ForkSpec {
   pub echo: Option<bool>,
 }
 
-/// Forks a child on a new pty and has it exec `spec.argv`. Whether the exec succeeded arrives
-/// later as an event on `sink`.
+/// Forks a child on a new pty and has it exec `spec.argv`. Whether the exec succeeded is in
+/// `settled` when already known, else it arrives later as an event on `sink`.
 #[napi]
 pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
   let size = window_size(spec.cols, spec.rows)?;
@@ -156,19 +156,34 @@ pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
     spec.gid,
   )?;
   let forked = fork_pty(&child_spec, size, spec.echo.unwrap_or(true))?;
+  // After clone(CLONE_VFORK) the parent runs again only once the child has exec'd or given
+  // up, so the report is normally complete already: reading it here spares the first event a
+  // round trip through the reactor. Still open (the fork path, or another child that inherited
+  // the pipe for a moment): the reactor watches it.
+  let (report, settled) = match read_report(forked.report.as_raw_fd()) {
+    Err(libc::EAGAIN) => (Some(forked.report), None),
+    Ok(None) => (None, Some(Vec::new())),
+    Ok(Some((step, errno))) => (None, Some(vec![step as i32, errno])),
+    Err(errno) => (None, Some(vec![Step::Execve as i32, errno])),
+  };
   let shared = adopt(
     NewChild {
       pid: forked.pid,
       master: forked.master,
-      report: forked.report,
+      report,
       pts_name: forked.pts_name,
     },
     sink.sink.clone(),
   )?;
+  if settled.as_ref().is_some_and(|s| !s.is_empty()) {
+    // As the reactor does for a failed exec: nothing will come out of this terminal.
+    shared.close();
+  }
   Ok(NativePty {
     shared,
     program: child_spec.program(),
     cwd: child_spec.cwd(),
+    settled,
   })
 }
 
@@ -178,6 +193,7 @@ pub struct NativePty {
   shared: Arc<PtyShared>,
   program: String,
   cwd: Option<String>,
+  settled: Option<Vec<i32>>,
 }
 
 #[napi]
@@ -190,6 +206,13 @@ impl NativePty {
   #[napi(getter)]
   pub fn pid(&self) -> i32 {
     self.shared.pid
+  }
+
+  /// The exec's outcome if it was known when `fork` returned: `[]` when the program runs,
+  /// `[step, errno]` when a step failed; `null` when it will arrive as an event.
+  #[napi(getter)]
+  pub fn settled(&self) -> Option<Vec<i32>> {
+    self.settled.clone()
   }
 
   /// The master fd, or -1 once closed.

@@ -283,7 +283,8 @@ pub struct Entry {
 pub struct NewChild {
   pub pid: libc::pid_t,
   pub master: OwnedFd,
-  pub report: OwnedFd,
+  /// The exec-report pipe, unless the outcome is known already.
+  pub report: Option<OwnedFd>,
   pub pts_name: String,
 }
 
@@ -322,7 +323,7 @@ pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
   reactor().send(Command::Add(Box::new(Entry {
     shared: shared.clone(),
     sink,
-    report: Some(child.report),
+    report: child.report,
     readable: true,
     exited: false,
     eof: false,
