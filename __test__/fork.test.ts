@@ -298,7 +298,7 @@ test('when the output is read, exit and wait() come after its end', async (t) =>
 })
 
 test('output waiting in the terminal before the first read comes first, whole and in order (200 times)', async (t) => {
-  // The first read happens on the JS thread, the rest on the reactor's: none may overtake.
+  // Whether the output is waiting for the first read or still coming, all of it arrives.
   const expected = Array.from({ length: 700 }, (_, i) => `${i + 1}\r\n`).join('')
   const wrong: number[] = []
   for (let i = 0; i < 200; i++) {

@@ -154,8 +154,7 @@ export class PtyProcess extends Duplex {
     if (this.#closed || this.#eof) return
     this.#consumed = true
     this.#settle()
-    const early = callNative(() => this.#native.resume())
-    if (early && !this.push(early)) this.#native.pause()
+    callNative(() => this.#native.resume())
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {

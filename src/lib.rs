@@ -237,11 +237,9 @@ impl NativePty {
     self.cwd.clone()
   }
 
-  /// Asks for output. The first call also returns what the master holds already, read right
-  /// here: the first bytes need no round trip through the reactor.
   #[napi]
-  pub fn resume(&self) -> Result<Option<Buffer>> {
-    Ok(self.shared.resume()?.map(Buffer::from))
+  pub fn resume(&self) -> Result<()> {
+    Ok(self.shared.resume()?)
   }
 
   #[napi]

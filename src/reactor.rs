@@ -80,8 +80,6 @@ pub struct PtyShared {
   line_pending: AtomicBool,
   /// The reactor has reaped the child.
   reaped: AtomicBool,
-  /// The JS side has asked for output at least once.
-  resumed: AtomicBool,
   /// `spawn`'s copy loop has the I/O (and fds of its own the reactor must let go of).
   pub relaying: AtomicBool,
 }
@@ -103,28 +101,13 @@ impl PtyShared {
       .map(|fd| fd.as_raw_fd())
   }
 
-  /// The JS side wants output. The first call also makes the master non-blocking (until then
-  /// a user may read the fd directly, as in Python) and returns what is there already.
-  pub fn resume(&self) -> SysResult<Option<Vec<u8>>> {
+  /// The JS side wants output. The first call also makes the master non-blocking: until then
+  /// a user may read the fd directly, as in Python.
+  pub fn resume(&self) -> SysResult<()> {
     self.ensure_nonblocking()?;
-    // The reactor reads only once `reading` is set, so before the first resume nobody else
-    // reads and these bytes come before any it will send. Errors are left for it to meet.
-    let early = if self.resumed.swap(true, SeqCst) {
-      None
-    } else {
-      self
-        .with_master(|fd| {
-          let mut bytes = Vec::with_capacity(DELIVERY_CHUNK);
-          read_available(fd, &mut bytes);
-          bytes.shrink_to_fit();
-          Ok(bytes)
-        })
-        .ok()
-        .filter(|bytes| !bytes.is_empty())
-    };
     self.reading.store(true, SeqCst);
     self.unstall();
-    Ok(early)
+    Ok(())
   }
 
   pub fn ensure_nonblocking(&self) -> SysResult<()> {
@@ -317,7 +300,6 @@ pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
     nonblocking: AtomicBool::new(false),
     line_pending: AtomicBool::new(false),
     reaped: AtomicBool::new(false),
-    resumed: AtomicBool::new(false),
     relaying: AtomicBool::new(false),
   });
   reactor().send(Command::Add(Box::new(Entry {
