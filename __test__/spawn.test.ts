@@ -485,25 +485,27 @@ async function interrupted(t: ExecutionContext, mode: string, act: (pid: number,
   })
 }
 
-test('terminal restored when a hook throws; the child is hung up', async (t) => {
-  // The child's terminal echoes the '!': the hook throws at that chunk.
-  const run = await interrupted(t, 'throw', (_, outer) => outer.write('!'))
-  t.deepEqual(JSON.parse(run.inside.result), { error: { name: 'Error', message: 'hook failed' } })
+/** After a spawn that ended early: the terminal is as it was, inside and after the program,
+ * which exited 0, and the child is gone and reaped before the program ended. */
+function restoredAndReaped(t: ExecutionContext, run: Awaited<ReturnType<typeof interrupted>>): void {
   t.is(run.inside.after, run.before)
   t.is(run.after, run.before)
   t.is(run.status, 0)
   t.is(run.childGone, '')
-  t.false(processExists(childPid(run.outer))) // and reaped before the program ended
+  t.false(processExists(childPid(run.outer)))
+}
+
+test('terminal restored when a hook throws; the child is hung up', async (t) => {
+  // The child's terminal echoes the '!': the hook throws at that chunk.
+  const run = await interrupted(t, 'throw', (_, outer) => outer.write('!'))
+  t.deepEqual(JSON.parse(run.inside.result), { error: { name: 'Error', message: 'hook failed' } })
+  restoredAndReaped(t, run)
 })
 
 test('abort mid-run: spawn rejects with an AbortError, the child is gone and the terminal restored', async (t) => {
   const run = await interrupted(t, 'abort', (pid) => process.kill(pid, 'SIGUSR1'))
   t.deepEqual(JSON.parse(run.inside.result), { error: { name: 'AbortError', code: 'ABORT_ERR', message: 'The operation was aborted' } })
-  t.is(run.inside.after, run.before)
-  t.is(run.after, run.before)
-  t.is(run.status, 0)
-  t.is(run.childGone, '')
-  t.false(processExists(childPid(run.outer))) // and reaped before the program ended
+  restoredAndReaped(t, run)
 })
 
 test('terminal restored when process.exit() is called during spawn', async (t) => {
