@@ -39,7 +39,8 @@ function smoke(runtime, args = []) {
     cwd: root,
     encoding: 'utf8',
     timeout: 120000,
-    env: { ...process.env, NAPI_PTY_SMOKE_MODULE: root },
+    // The directory itself (trailing separator): never a `<checkout>.js` file beside it.
+    env: { ...process.env, NAPI_PTY_SMOKE_MODULE: root + path.sep },
   })
   const lines = `${result.stdout}${result.stderr}`.trim().split('\n').filter(Boolean)
   const failures = lines.filter((l) => !l.startsWith('ok '))

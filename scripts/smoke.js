@@ -7,7 +7,8 @@ const assert = require('node:assert')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const pty = require(process.env.NAPI_PTY_SMOKE_MODULE || '..')
+// '../' and not '..': a file named like the checkout with .js beside it must not be taken.
+const pty = require(process.env.NAPI_PTY_SMOKE_MODULE || '../')
 
 async function readAll(child) {
   let text = ''
