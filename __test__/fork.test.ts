@@ -1,5 +1,7 @@
+import { once } from 'node:events'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { Worker } from 'node:worker_threads'
 
 import test from 'ava'
 
@@ -192,6 +194,36 @@ test('env defaults to process.env', async (t) => {
   } finally {
     delete process.env.NAPI_PTY_TEST_VAR
   }
+})
+
+test('a variable deleted from process.env does not reach the child', async (t) => {
+  const home = process.env.HOME
+  t.truthy(home)
+  delete process.env.HOME
+  try {
+    const { output } = await run(['sh', '-c', 'echo "HOME=${HOME-unset}"'])
+    t.is(output, 'HOME=unset\r\n')
+  } finally {
+    process.env.HOME = home
+  }
+})
+
+test("in a worker, env defaults to the worker's own process.env", async (t) => {
+  // A worker's process.env is a copy: what it sets there is not in the real environment.
+  const code = `
+    const { parentPort } = require('node:worker_threads')
+    const { fork } = require(${JSON.stringify(path.resolve(__dirname, '..', 'index.js'))})
+    process.env.NAPI_PTY_WORKER_VAR = 'worker'
+    fork(['sh', '-c', 'echo "$NAPI_PTY_WORKER_VAR"']).then(async (child) => {
+      let text = ''
+      for await (const chunk of child) text += chunk
+      parentPort.postMessage(text)
+    })`
+  const worker = new Worker(code, { eval: true })
+  const [text] = await once(worker, 'message')
+  await worker.terminate()
+  t.is(text, 'worker\r\n')
+  t.is(process.env.NAPI_PTY_WORKER_VAR, undefined)
 })
 
 test('TERM comes from env.TERM when there is no term option', async (t) => {

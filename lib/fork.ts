@@ -1,6 +1,8 @@
 // The functions of Python's pty module that start or open a terminal: openpty and fork, and
 // the window-size helpers.
 
+import { isMainThread } from 'node:worker_threads'
+
 import * as native from './native'
 import { callNative, codedError } from './errors'
 import { Kind, sink } from './events'
@@ -31,13 +33,16 @@ export async function fork(argv: string | readonly string[], options?: ForkOptio
   const args = checkArgv(argv)
   const opts = checkOptions(options, 'options')
   const size = checkSize(opts)
-  const env = checkEnv(opts.env, opts.term)
+  // Left out, the environment is read natively, which is much cheaper than walking
+  // `process.env`; except in a worker, whose `process.env` is a copy of its own.
+  const env = opts.env === undefined && isMainThread ? undefined : checkEnv(opts.env === undefined ? process.env : opts.env)
+  const term = opts.term === undefined ? undefined : checkString(opts.term, 'term')
   const cwd = opts.cwd === undefined ? undefined : checkString(opts.cwd, 'cwd')
   const uid = opts.uid === undefined ? undefined : checkInteger(opts.uid, 'uid', 0, MAX_ID)
   const gid = opts.gid === undefined ? undefined : checkInteger(opts.gid, 'gid', 0, MAX_ID)
   const echo = opts.echo === undefined ? undefined : checkBoolean(opts.echo, 'echo')
   const nativePty = callNative(() =>
-    native.fork(sink(), { argv: args, env, cwd, uid, gid, cols: size.cols, rows: size.rows, echo }),
+    native.fork(sink(), { argv: args, env, term, cwd, uid, gid, cols: size.cols, rows: size.rows, echo }),
   )
   let child!: PtyProcess
   await new Promise<void>((resolve, reject) => {

@@ -79,25 +79,21 @@ export function checkArgv(argv: unknown): string[] {
   return out
 }
 
-export function checkEnv(env: unknown, term: unknown): string[] {
-  const source = env === undefined ? process.env : env
-  if (source === null || typeof source !== 'object' || Array.isArray(source)) {
-    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `env must be an object, got ${describe(source)}`)
+/** Validates an environment object into `NAME=value` entries (`TERM` is settled natively). */
+export function checkEnv(env: unknown): string[] {
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `env must be an object, got ${describe(env)}`)
   }
   const entries: string[] = []
-  let termValue: string | undefined
-  for (const [key, value] of Object.entries(source)) {
+  for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue
     checkString(key, 'env key')
     if (key === '' || key.includes('=')) {
       throw codedError(TypeError, 'ERR_INVALID_ARG_VALUE', `env key ${JSON.stringify(key)} must be non-empty and contain no '='`)
     }
     checkString(value, `env.${key}`)
-    if (key === 'TERM') termValue = value as string
-    else entries.push(`${key}=${value as string}`)
+    entries.push(`${key}=${value as string}`)
   }
-  const finalTerm = term === undefined ? termValue ?? 'xterm-256color' : checkString(term, 'term')
-  entries.push(`TERM=${finalTerm}`)
   return entries
 }
 

@@ -131,8 +131,10 @@ impl EventSink {
 pub struct ForkSpec {
   /// The program's arguments; the first is looked up on `PATH` from `env`.
   pub argv: Vec<String>,
-  /// The child's whole environment as `NAME=value` entries.
-  pub env: Vec<String>,
+  /// The child's environment as `NAME=value` entries; this process's own when absent.
+  pub env: Option<Vec<String>>,
+  /// `TERM` for the child; else the environment's, else `xterm-256color`.
+  pub term: Option<String>,
   pub cwd: Option<String>,
   pub uid: Option<u32>,
   pub gid: Option<u32>,
@@ -148,13 +150,13 @@ pub struct ForkSpec {
 pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
   let size = window_size(spec.cols, spec.rows)?;
   reactor::start()?;
-  let child_spec = ChildSpec::new(
-    &spec.argv,
-    &spec.env,
-    spec.cwd.as_deref(),
-    spec.uid,
-    spec.gid,
-  )?;
+  let env = child::environment(spec.env.as_deref(), spec.term.as_deref()).map_err(|_| {
+    Error::new(
+      Status::InvalidArg,
+      "env and term must not contain NUL bytes",
+    )
+  })?;
+  let child_spec = ChildSpec::new(&spec.argv, env, spec.cwd.as_deref(), spec.uid, spec.gid)?;
   let forked = fork_pty(&child_spec, size, spec.echo.unwrap_or(true))?;
   // After clone(CLONE_VFORK) the parent runs again only once the child has exec'd or given
   // up, so the report is normally complete already: reading it here spares the first event a
