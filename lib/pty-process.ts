@@ -22,6 +22,8 @@ export class PtyProcess extends Duplex {
   #exitDelivered = false
   #exitWaiters: Array<(status: ExitStatus) => void> = []
   #consumed = false
+  /** The reactor has been asked for output and not told to pause since. */
+  #pulling = false
   #eof = false
   #ended = false
   /** The user hung up (`close()`, `destroy()`). */
@@ -151,10 +153,13 @@ export class PtyProcess extends Duplex {
   }
 
   override _read(): void {
-    if (this.#closed || this.#eof) return
+    // Readable asks again after every chunk: while the reactor is still pulling, that is news
+    // to nobody, and skipping it saves a native call per chunk.
+    if (this.#closed || this.#eof || this.#pulling) return
     this.#consumed = true
     this.#settle()
     callNative(() => this.#native.resume())
+    this.#pulling = true
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -250,7 +255,10 @@ export class PtyProcess extends Duplex {
         break
       }
       case Kind.Data:
-        if (data && !this.#eof && !this.push(data)) this.#native.pause()
+        if (data && !this.#eof && !this.push(data)) {
+          this.#pulling = false
+          this.#native.pause()
+        }
         break
       case Kind.Eof:
         if (!this.#eof) {
