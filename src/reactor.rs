@@ -22,7 +22,9 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::child::{read_report, Step};
 use crate::error::{SysError, SysResult};
-use crate::pty::{eof_sequence, read_available, set_nonblocking, set_window_size, WindowSize};
+use crate::pty::{
+  collect_stranded, eof_sequence, read_available, set_nonblocking, set_window_size, WindowSize,
+};
 use crate::relay::{Out, Relay, LANE_OUTPUT};
 use crate::sink::{Event, Sink};
 use crate::sys::{pidfd_open, pidfd_send_signal};
@@ -795,6 +797,14 @@ impl Entry {
         // EIO: every slave fd is closed and everything written before has been read.
         _ => {
           self.readable = false;
+          let stranded = collect_stranded(&shared.pts_name, fd);
+          if !stranded.is_empty() {
+            shared.inflight.fetch_add(1, SeqCst);
+            self.emit(Event::Data {
+              pty: shared.clone(),
+              bytes: stranded,
+            });
+          }
           drop(guard);
           self.finish_output();
         }
