@@ -196,7 +196,8 @@ test('env defaults to process.env', async (t) => {
   }
 })
 
-test('a variable deleted from process.env does not reach the child', async (t) => {
+// Serial (ava runs these before the concurrent tests): HOME is briefly gone from the process.
+test.serial('a variable deleted from process.env does not reach the child', async (t) => {
   const home = process.env.HOME
   t.truthy(home)
   delete process.env.HOME

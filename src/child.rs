@@ -140,9 +140,8 @@ impl ChildSpec {
       .iter()
       .map(|a| c_string(a, "argv"))
       .collect::<napi::Result<Vec<_>>>()?;
-    let env_c = env;
     let cwd_c = cwd.map(|c| c_string(c, "cwd")).transpose()?;
-    let path_var = env_c
+    let path_var = env
       .iter()
       .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
       .map(String::from_utf8_lossy);
@@ -153,7 +152,7 @@ impl ChildSpec {
       .map(|a| a.as_ptr())
       .chain(std::iter::once(std::ptr::null()))
       .collect();
-    let envp_ptrs = env_c
+    let envp_ptrs = env
       .iter()
       .map(|e| e.as_ptr())
       .chain(std::iter::once(std::ptr::null()))
@@ -162,7 +161,7 @@ impl ChildSpec {
       program,
       _argv: argv_c,
       argv_ptrs,
-      _envp: env_c,
+      _envp: env,
       envp_ptrs,
       cwd: cwd_c,
       uid,

@@ -177,6 +177,9 @@ pub fn read_available(fd: RawFd, buf: &mut Vec<u8>) -> Option<i32> {
   None
 }
 
+/// The size of Linux's `n_tty` read buffer; it takes at most one byte less.
+pub const N_TTY_BUF_SIZE: usize = 4096;
+
 /// After the master said EIO, collects output the kernel left behind: under a rare race in
 /// Linux's `n_tty` (the reader's restart of the flush worker has no memory barrier on its
 /// continuation path), the last few KiB a child wrote can stay in the driver's buffer with
@@ -203,13 +206,13 @@ pub fn collect_stranded(pts_path: &str, master: RawFd) -> Vec<u8> {
   if written != 1 {
     return out;
   }
-  // The read flushes the driver's buffer synchronously; EAGAIN is not expected, but bounded.
-  for _ in 0..10 {
+  // Each read first waits for the driver's buffer to be flushed, so the marker is there to be
+  // read; once it has been, the master says EIO again. Bounded: someone else could reopen the
+  // slave and keep writing.
+  for _ in 0..16 {
     out.reserve(4096);
-    match read_available(master, &mut out) {
-      Some(libc::EAGAIN) => std::thread::sleep(std::time::Duration::from_micros(200)),
-      Some(_) => break,
-      None => continue,
+    if read_available(master, &mut out).is_some() {
+      break;
     }
   }
   if out.last() == Some(&MARKER) {

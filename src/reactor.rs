@@ -24,6 +24,7 @@ use crate::child::{read_report, Step};
 use crate::error::{SysError, SysResult};
 use crate::pty::{
   collect_stranded, eof_sequence, read_available, set_nonblocking, set_window_size, WindowSize,
+  N_TTY_BUF_SIZE,
 };
 use crate::relay::{Out, Relay, LANE_OUTPUT};
 use crate::sink::{Event, Sink};
@@ -46,6 +47,10 @@ pub const EXIT_GRACE: Duration = Duration::from_millis(100);
 /// Neither applies when the kernel reports the terminal hung up (no slave fd left open): then
 /// the output is read to its very end, EIO.
 pub const EXIT_GRACE_MAX: Duration = Duration::from_secs(1);
+/// The kernel can strand output only behind a full line-discipline buffer, whose bytes are
+/// then all read: a terminal that gave fewer in all has nothing stranded, and is spared the
+/// ~50 µs `collect_stranded` costs (reopening the slave, a flush-worker round trip).
+const STRANDABLE_AFTER: u64 = N_TTY_BUF_SIZE as u64 - 1;
 /// When an Env goes away, how long its children get after SIGHUP before SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(2);
 
@@ -262,6 +267,8 @@ pub struct Entry {
   relay: Option<Box<Relay>>,
   /// Deadlines of this entry already in the timer heap.
   scheduled: Vec<Instant>,
+  /// Output bytes handed to JavaScript so far (see [`STRANDABLE_AFTER`]).
+  delivered: u64,
 }
 
 /// A freshly forked child, to be handed to the reactor.
@@ -318,6 +325,7 @@ pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
     kill_at: None,
     relay: None,
     scheduled: Vec::new(),
+    delivered: 0,
   })));
   Ok(shared)
 }
@@ -713,6 +721,17 @@ impl Entry {
     }
   }
 
+  /// Hands a chunk of output to JavaScript, taking one credit for it.
+  fn deliver(&mut self, bytes: Vec<u8>) {
+    self.delivered += bytes.len() as u64;
+    self.shared.inflight.fetch_add(1, SeqCst);
+    self.grace = None;
+    self.emit(Event::Data {
+      pty: self.shared.clone(),
+      bytes,
+    });
+  }
+
   /// The readable side is complete: the master said EIO, or the exit grace ran out.
   fn finish_output(&mut self) {
     if self.eof {
@@ -779,12 +798,7 @@ impl Entry {
         let mut bytes = std::mem::take(spare);
         // The garbage collector counts the bytes a Buffer shows, not the capacity behind it.
         bytes.shrink_to_fit();
-        shared.inflight.fetch_add(1, SeqCst);
-        self.grace = None;
-        self.emit(Event::Data {
-          pty: shared.clone(),
-          bytes,
-        });
+        self.deliver(bytes);
       }
       let Some(errno) = stop else { continue };
       match errno {
@@ -794,16 +808,15 @@ impl Entry {
             self.grace = Some(Instant::now() + EXIT_GRACE);
           }
         }
-        // EIO: every slave fd is closed and everything written before has been read.
+        // EIO: every slave fd is closed and everything written before has been read, but
+        // for what the kernel may have stranded (see `collect_stranded`).
         _ => {
           self.readable = false;
-          let stranded = collect_stranded(&shared.pts_name, fd);
-          if !stranded.is_empty() {
-            shared.inflight.fetch_add(1, SeqCst);
-            self.emit(Event::Data {
-              pty: shared.clone(),
-              bytes: stranded,
-            });
+          if errno == libc::EIO && self.delivered >= STRANDABLE_AFTER {
+            let stranded = collect_stranded(&shared.pts_name, fd);
+            if !stranded.is_empty() {
+              self.deliver(stranded);
+            }
           }
           drop(guard);
           self.finish_output();
