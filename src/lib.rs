@@ -12,6 +12,7 @@
 #![deny(clippy::all)]
 
 pub mod child;
+pub mod chunk;
 pub mod error;
 pub mod pty;
 pub mod reactor;

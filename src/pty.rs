@@ -180,6 +180,11 @@ pub fn read_available(fd: RawFd, buf: &mut Vec<u8>) -> Option<i32> {
 /// The size of Linux's `n_tty` read buffer; it takes at most one byte less.
 pub const N_TTY_BUF_SIZE: usize = 4096;
 
+/// The kernel can strand output only behind a full line-discipline buffer, whose bytes are
+/// then all read: a terminal that gave fewer in all has nothing stranded, and is spared the
+/// ~50 µs [`collect_stranded`] costs (reopening the slave, a flush-worker round trip).
+pub const STRANDABLE_AFTER: u64 = N_TTY_BUF_SIZE as u64 - 1;
+
 /// After the master said EIO, collects output the kernel left behind: under a rare race in
 /// Linux's `n_tty` (the reader's restart of the flush worker has no memory barrier on its
 /// continuation path), the last few KiB a child wrote can stay in the driver's buffer with

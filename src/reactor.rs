@@ -24,7 +24,7 @@ use crate::child::{read_report, Step};
 use crate::error::{SysError, SysResult};
 use crate::pty::{
   collect_stranded, eof_sequence, read_available, set_nonblocking, set_window_size, WindowSize,
-  N_TTY_BUF_SIZE,
+  STRANDABLE_AFTER,
 };
 use crate::relay::{Out, Relay, LANE_OUTPUT};
 use crate::sink::{Event, Sink};
@@ -33,11 +33,13 @@ use crate::sys::{pidfd_open, pidfd_send_signal};
 /// Bytes asked of the master per read.
 pub const READ_CHUNK: usize = 64 * 1024;
 /// The most output gathered into one `data` event. A pty master gives at most a few KiB per
-/// read; gathering what is there cuts the events (and their cost) by an order of magnitude.
-/// Bigger chunks would cut a little more, but V8 collects Buffers by the count of their
-/// objects as much as by their bytes: at 64 KiB a 1 GiB stream read as it comes peaked at
-/// 105 MB RSS, at 32 KiB at 82 MB (60 MB with one event per read).
-pub const DELIVERY_CHUNK: usize = 32 * 1024;
+/// read; gathering what is there cuts the events, whose cost is mostly Node's (a callback
+/// scope, the stream's bookkeeping), by an order of magnitude. Reading 256 MiB, the JS thread
+/// spent 220-270 ms in 32 KiB chunks and 140-180 ms in 128 KiB ones; what memory this costs
+/// is kept down by reporting each chunk to V8 (see `chunk.rs`). Just under glibc's default
+/// mmap threshold (128 KiB), so that each chunk's buffer comes from the heap: at 128 KiB every
+/// short output cost an mmap and an mremap.
+pub const DELIVERY_CHUNK: usize = 124 * 1024;
 /// Chunks read but not yet handed to JavaScript, per pty.
 pub const MAX_INFLIGHT: u32 = 4;
 /// After the child has exited while some other process (a grandchild) still holds the terminal,
@@ -47,10 +49,6 @@ pub const EXIT_GRACE: Duration = Duration::from_millis(100);
 /// Neither applies when the kernel reports the terminal hung up (no slave fd left open): then
 /// the output is read to its very end, EIO.
 pub const EXIT_GRACE_MAX: Duration = Duration::from_secs(1);
-/// The kernel can strand output only behind a full line-discipline buffer, whose bytes are
-/// then all read: a terminal that gave fewer in all has nothing stranded, and is spared the
-/// ~50 µs `collect_stranded` costs (reopening the slave, a flush-worker round trip).
-const STRANDABLE_AFTER: u64 = N_TTY_BUF_SIZE as u64 - 1;
 /// When an Env goes away, how long its children get after SIGHUP before SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(2);
 
@@ -637,7 +635,8 @@ impl Entry {
     let relay = self.relay.as_mut().expect("relay present");
     relay.pump_input(master, &mut emit);
     let read_before = relay.output_read;
-    let would_block = relay.pump_output(master, &mut self.readable, &mut emit);
+    let would_block =
+      relay.pump_output(master, &self.shared.pts_name, &mut self.readable, &mut emit);
     if relay.output_read != read_before {
       self.grace = None;
     }

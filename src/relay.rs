@@ -11,7 +11,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{SysError, SysResult};
-use crate::pty::{eof_sequence, read_available};
+use crate::pty::{collect_stranded, eof_sequence, read_available, STRANDABLE_AFTER};
 use crate::reactor::READ_CHUNK;
 
 /// How an endpoint is read and written without changing flags anyone else sees.
@@ -295,11 +295,13 @@ impl Relay {
     }
   }
 
-  /// master → stdout. `readable` is the master's readiness. Returns true when the master would
-  /// block (the caller then starts the exit grace if the child is gone).
+  /// master → stdout. `readable` is the master's readiness; `pts_path` names the slave, for
+  /// [`collect_stranded`]. Returns true when the master would block (the caller then starts
+  /// the exit grace if the child is gone).
   pub fn pump_output(
     &mut self,
     master: Option<RawFd>,
+    pts_path: &str,
     readable: &mut bool,
     out: &mut impl FnMut(Out),
   ) -> bool {
@@ -338,6 +340,13 @@ impl Relay {
       lane.buf.reserve(READ_CHUNK);
       let stop = read_available(master, &mut lane.buf);
       self.output_read += lane.buf.len() as u64;
+      // EIO: every slave fd is closed and everything before has been read, but for what the
+      // kernel may have stranded.
+      if stop == Some(libc::EIO) && self.output_read >= STRANDABLE_AFTER {
+        let stranded = collect_stranded(pts_path, master);
+        self.output_read += stranded.len() as u64;
+        lane.buf.extend_from_slice(&stranded);
+      }
       if !lane.buf.is_empty() && lane.hooked {
         out(Out::Chunk(LANE_OUTPUT, lane.buf.clone()));
         lane.clear();
@@ -347,7 +356,6 @@ impl Relay {
         None => {}
         // Would block: what was read is written first; the next turn returns.
         Some(libc::EAGAIN) => *readable = false,
-        // EIO: every slave fd is closed and everything before has been read.
         Some(_) => lane.ended = true,
       }
     }

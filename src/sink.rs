@@ -4,11 +4,12 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, FnArgs};
+use napi::bindgen_prelude::FnArgs;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
 use crate::child::Step;
+use crate::chunk::Chunk;
 use crate::reactor::PtyShared;
 
 pub enum Event {
@@ -45,7 +46,7 @@ pub mod kind {
   pub const RELAY_DONE: u32 = 9;
 }
 
-pub type JsArgs = FnArgs<(u32, u32, Option<Buffer>, i32, i32)>;
+pub type JsArgs = FnArgs<(u32, u32, Option<Chunk>, i32, i32)>;
 pub type EventFn = ThreadsafeFunction<Event, (), JsArgs, Status, false, true>;
 
 impl Event {
@@ -56,19 +57,15 @@ impl Event {
       Event::SpawnFailed { id, step, errno } => (kind::SPAWN_FAILED, id, None, step as i32, errno),
       Event::Data { pty, bytes } => {
         pty.delivered();
-        (kind::DATA, pty.id, Some(Buffer::from(bytes)), 0, 0)
+        (kind::DATA, pty.id, Some(Chunk(bytes)), 0, 0)
       }
       Event::Eof { id } => (kind::EOF, id, None, 0, 0),
       Event::Exit { id, status } => (kind::EXIT, id, None, status, 0),
       Event::Drained { id } => (kind::DRAINED, id, None, 0, 0),
       Event::WriteFailed { id, errno } => (kind::WRITE_FAILED, id, None, errno, 0),
-      Event::RelayChunk { id, lane, bytes } => (
-        kind::RELAY_CHUNK,
-        id,
-        Some(Buffer::from(bytes)),
-        lane as i32,
-        0,
-      ),
+      Event::RelayChunk { id, lane, bytes } => {
+        (kind::RELAY_CHUNK, id, Some(Chunk(bytes)), lane as i32, 0)
+      }
       Event::RelayDone { id } => (kind::RELAY_DONE, id, None, 0, 0),
     };
     FnArgs::from((kind, id, data, a, b))

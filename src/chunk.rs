@@ -1,0 +1,89 @@
+//! How a chunk of output becomes a JavaScript `Buffer`: over the bytes the reactor read, with no
+//! copy, and with its size reported to V8 so that garbage chunks are collected as their bytes
+//! add up.
+//!
+//! Without that report a stream read as it comes leaves V8 to collect Buffers mostly by the
+//! count of their objects: reading 1 GiB in 128 KiB chunks peaked at 117 MB RSS, against 83 MB
+//! with it (and 81 MB in 32 KiB chunks, which cost the JS thread half as much again per byte).
+
+use std::ffi::c_void;
+use std::ptr;
+
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
+
+/// Bytes on their way to JavaScript, where they become a `Buffer`.
+pub struct Chunk(pub Vec<u8>);
+
+impl ToNapiValue for Chunk {
+  unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+    let bytes = val.0;
+    let len = bytes.len();
+    let mut result = ptr::null_mut();
+    if len == 0 {
+      // V8 wants no data pointer for an empty Buffer (a Vec's dangling one would be shared).
+      // SAFETY: creates a new empty Buffer in this Env, which we are on.
+      let status = unsafe { sys::napi_create_buffer(env, 0, ptr::null_mut(), &mut result) };
+      return check(status, result, "napi_create_buffer");
+    }
+    let mut owned = Box::new(bytes);
+    let data = owned.as_mut_ptr();
+    let hint = Box::into_raw(owned);
+    // SAFETY: `data` points at `len` initialised bytes owned by the boxed Vec behind `hint`,
+    // which stays alive, unmoved, until `release` frees it when the Buffer is collected.
+    let status = unsafe {
+      sys::napi_create_external_buffer(
+        env,
+        len,
+        data.cast(),
+        Some(release),
+        hint.cast(),
+        &mut result,
+      )
+    };
+    if status == sys::Status::napi_no_external_buffers_allowed {
+      // Electron refuses Buffers over outside memory: copy instead.
+      // SAFETY: `hint` came from Box::into_raw above and was not handed to the Env.
+      let bytes = unsafe { Box::from_raw(hint) };
+      let mut copy = ptr::null_mut();
+      // SAFETY: copies `len` bytes from the live Vec into a new Buffer owned by V8.
+      let status = unsafe {
+        sys::napi_create_buffer_copy(env, len, bytes.as_ptr().cast(), &mut copy, &mut result)
+      };
+      return check(status, result, "napi_create_buffer_copy");
+    }
+    if status != sys::Status::napi_ok {
+      // SAFETY: as above: on failure the Env did not take `hint`.
+      drop(unsafe { Box::from_raw(hint) });
+      return check(status, result, "napi_create_external_buffer");
+    }
+    adjust_external_memory(env, len as i64);
+    Ok(result)
+  }
+}
+
+/// The finalizer of a chunk's Buffer: runs on the Env's thread once the Buffer is collected.
+unsafe extern "C" fn release(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+  // SAFETY: `hint` is the Box::into_raw of the chunk's Vec, and V8 finalizes a Buffer once.
+  let bytes = unsafe { Box::from_raw(hint.cast::<Vec<u8>>()) };
+  adjust_external_memory(env, -(bytes.len() as i64));
+}
+
+fn adjust_external_memory(env: sys::napi_env, change: i64) {
+  let mut total = 0;
+  // SAFETY: only updates V8's count of external memory, on the Env's thread. A failure (the Env
+  // being torn down) leaves a count that no longer matters.
+  unsafe { sys::napi_adjust_external_memory(env, change, &mut total) };
+}
+
+fn check(
+  status: sys::napi_status,
+  value: sys::napi_value,
+  call: &str,
+) -> napi::Result<sys::napi_value> {
+  if status == sys::Status::napi_ok {
+    Ok(value)
+  } else {
+    Err(napi::Error::new(napi::Status::from(status), call))
+  }
+}
