@@ -224,3 +224,12 @@ test('a status that was gone (SIGCHLD ignored by native code, or waitpid(-1) els
   t.deepEqual(decodeStatus(3 << 8), { exitCode: 3, signal: null, status: 3 << 8 })
   t.deepEqual(decodeStatus(9), { exitCode: null, signal: 'SIGKILL', status: 9 })
 })
+
+test('the reactor epoll fds closed behind its back: the process aborts with a message, it does not hang', async (t) => {
+  // No core file from the abort.
+  const wrapper = ['sh', '-c', 'ulimit -c 0 && exec "$@"', 'sh']
+  const run = await runNode('close-epoll.js', [], { timeoutMs: 20000, wrapper })
+  t.is(run.signal, 'SIGABRT', run.stderr)
+  t.regex(run.stderr, /^napi-pty: epoll_wait failed: /m)
+  t.is(run.stdout, 'closing 2\n')
+})

@@ -416,7 +416,11 @@ impl Loop {
         if e.kind() == std::io::ErrorKind::Interrupted {
           continue;
         }
-        panic!("napi-pty: epoll_wait failed: {e}");
+        // Only closing the reactor's epoll fd behind its back gets here. Without its poll set
+        // the reactor can neither read nor reap, and every child and Promise would hang with
+        // no word: stop loudly instead, as libuv does when its own epoll_wait fails.
+        eprintln!("napi-pty: epoll_wait failed: {e}");
+        std::process::abort();
       }
       for event in events.iter() {
         if event.token() == WAKER {
