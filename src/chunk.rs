@@ -10,7 +10,7 @@ use std::ffi::c_void;
 use std::ptr;
 
 use napi::bindgen_prelude::ToNapiValue;
-use napi::sys;
+use napi::{check_status, sys};
 
 /// Bytes on their way to JavaScript, where they become a `Buffer`.
 pub struct Chunk(pub Vec<u8>);
@@ -24,7 +24,7 @@ impl ToNapiValue for Chunk {
       // V8 wants no data pointer for an empty Buffer (a Vec's dangling one would be shared).
       // SAFETY: creates a new empty Buffer in this Env, which we are on.
       let status = unsafe { sys::napi_create_buffer(env, 0, ptr::null_mut(), &mut result) };
-      return check(status, result, "napi_create_buffer");
+      return check_status!(status, "napi_create_buffer").map(|()| result);
     }
     let mut owned = Box::new(bytes);
     let data = owned.as_mut_ptr();
@@ -50,12 +50,12 @@ impl ToNapiValue for Chunk {
       let status = unsafe {
         sys::napi_create_buffer_copy(env, len, bytes.as_ptr().cast(), &mut copy, &mut result)
       };
-      return check(status, result, "napi_create_buffer_copy");
+      return check_status!(status, "napi_create_buffer_copy").map(|()| result);
     }
     if status != sys::Status::napi_ok {
       // SAFETY: as above: on failure the Env did not take `hint`.
       drop(unsafe { Box::from_raw(hint) });
-      return check(status, result, "napi_create_external_buffer");
+      return check_status!(status, "napi_create_external_buffer").map(|()| result);
     }
     adjust_external_memory(env, len as i64);
     Ok(result)
@@ -74,16 +74,4 @@ fn adjust_external_memory(env: sys::napi_env, change: i64) {
   // SAFETY: only updates V8's count of external memory, on the Env's thread. A failure (the Env
   // being torn down) leaves a count that no longer matters.
   unsafe { sys::napi_adjust_external_memory(env, change, &mut total) };
-}
-
-fn check(
-  status: sys::napi_status,
-  value: sys::napi_value,
-  call: &str,
-) -> napi::Result<sys::napi_value> {
-  if status == sys::Status::napi_ok {
-    Ok(value)
-  } else {
-    Err(napi::Error::new(napi::Status::from(status), call))
-  }
 }

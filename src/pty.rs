@@ -215,7 +215,7 @@ pub fn collect_stranded(pts_path: &str, master: RawFd) -> Vec<u8> {
   // read; once it has been, the master says EIO again. Bounded: someone else could reopen the
   // slave and keep writing.
   for _ in 0..16 {
-    out.reserve(4096);
+    out.reserve(N_TTY_BUF_SIZE);
     if read_available(master, &mut out).is_some() {
       break;
     }

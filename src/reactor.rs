@@ -35,7 +35,7 @@ pub const READ_CHUNK: usize = 64 * 1024;
 /// The most output gathered into one `data` event. A pty master gives at most a few KiB per
 /// read; gathering what is there cuts the events, whose cost is mostly Node's (a callback
 /// scope, the stream's bookkeeping), by an order of magnitude. Reading 256 MiB, the JS thread
-/// spent 220-270 ms in 32 KiB chunks and 140-180 ms in 128 KiB ones; what memory this costs
+/// spent 220-270 ms in 32 KiB chunks and 140-180 ms in 124-128 KiB ones; what memory this costs
 /// is kept down by reporting each chunk to V8 (see `chunk.rs`). Just under glibc's default
 /// mmap threshold (128 KiB), so that each chunk's buffer comes from the heap: at 128 KiB every
 /// short output cost an mmap and an mremap.
@@ -799,7 +799,7 @@ impl Entry {
       let stop = read_available(fd, spare);
       if !spare.is_empty() {
         let mut bytes = std::mem::take(spare);
-        // The garbage collector counts the bytes a Buffer shows, not the capacity behind it.
+        // V8 is told of the bytes a Buffer shows (`chunk.rs`), not of the capacity behind it.
         bytes.shrink_to_fit();
         self.deliver(bytes);
       }
