@@ -52,6 +52,8 @@ const PEERS = [
   { key: 'python-fork', label: 'Python pty.fork', kind: 'python' },
   { key: 'python-spawn', label: 'Python pty.spawn', kind: 'python' },
   { key: 'c-forkpty', label: 'C forkpty (reference)', kind: 'c' },
+  // The same, writing each read to a file: what `spawn()` to a file is compared with as well.
+  { key: 'c-forkpty-file', label: 'C forkpty → file', kind: 'c', env: { FORKPTY_OUT_DIR: os.tmpdir() } },
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +69,7 @@ function scenarios(quick) {
     {
       key: 'throughput',
       title: '1. Throughput',
-      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1)],
+      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file'],
       reps: quick ? 1 : 5,
       timeout: quick ? 60 : 300,
       params: { bytes: quick ? 16 * MiB : 256 * MiB },

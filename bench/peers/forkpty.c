@@ -2,7 +2,10 @@
 // usage: forkpty MIB RUNS CONC PROGRAM [ARG...]
 // Touches MIB MiB, then RUNS times starts CONC copies of PROGRAM at once and reads each master
 // until EIO (every slave fd closed), then waitpid. Prints one JSON line per child and per run.
+// With FORKPTY_OUT_DIR set, every read is also written to a file there, as `spawn()` copies
+// to its stdout: the reference for a copy to a file rather than a read that discards.
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <stdio.h>
@@ -24,6 +27,12 @@ int main(int argc, char **argv) {
   size_t mib = strtoul(argv[1], 0, 10); int runs = atoi(argv[2]), conc = atoi(argv[3]);
   if (mib) memset(malloc(mib << 20), 1, mib << 20);
   static char buf[65536];
+  char path[4096] = "";
+  int out = -1;
+  if (getenv("FORKPTY_OUT_DIR")) {
+    snprintf(path, sizeof path, "%s/napi-pty-c-%d.out", getenv("FORKPTY_OUT_DIR"), (int)getpid());
+    if ((out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) { perror("open"); return 1; }
+  }
   struct pollfd *fds = calloc(conc, sizeof *fds); pid_t *pids = calloc(conc, sizeof *pids);
   long long *bytes = calloc(conc, sizeof *bytes); double *first = calloc(conc, sizeof *first);
   for (int r = 0; r < runs; r++) {
@@ -39,7 +48,16 @@ int main(int argc, char **argv) {
       for (int i = 0; i < conc; i++) {
         if (fds[i].fd < 0 || (conc > 1 && !fds[i].revents)) continue;
         ssize_t n = read(fds[i].fd, buf, sizeof buf);
-        if (n > 0) { if (!bytes[i]) first[i] = now() - t0; bytes[i] += n; continue; }
+        if (n > 0) {
+          if (!bytes[i]) first[i] = now() - t0;
+          bytes[i] += n;
+          for (ssize_t done = 0; out >= 0 && done < n;) {
+            ssize_t w = write(out, buf + done, n - done);
+            if (w < 0 && errno != EINTR) { perror("write"); return 1; }
+            if (w > 0) done += w;
+          }
+          continue;
+        }
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         int status; close(fds[i].fd); fds[i].fd = -1; open--; waitpid(pids[i], &status, 0);
         printf("{\"child\":%d,\"run\":%d,\"first\":%.4f,\"exit\":%.4f,\"bytes\":%lld,\"status\":%d}\n",
@@ -50,5 +68,6 @@ int main(int argc, char **argv) {
     printf("{\"run\":%d,\"spawned\":%.4f,\"wall\":%.4f,\"cpuSpawn\":%.4f,\"cpuWindow\":%.4f,\"maxRssKiB\":%ld}\n",
            r, t1 - t0, now() - t0, c1 - c0, cpu() - c1, u.ru_maxrss);
   }
+  if (out >= 0) { close(out); unlink(path); }
   return 0;
 }
