@@ -4,6 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { spawn, type ExitStatus, type SpawnOptions } from '../index'
+import { runNode, waitFor } from './helpers'
 import {
   Outer,
   fifoClosed,
@@ -141,6 +142,34 @@ test('stdout goes away (EPIPE): the child is drained to its end and spawn resolv
   t.deepEqual(run.report?.stdio, ['socket', 'pipe'])
   t.deepEqual(run.report?.status, { exitCode: 7, signal: null, status: 7 << 8 })
   t.regex(run.stderr, /^app-status=0$/m)
+})
+
+test('stdout fails (a full device, /dev/full): spawn rejects with ENOSPC from write; the child is hung up and reaped', async (t) => {
+  const pidFile = path.join(dir, `pid-${files++}`)
+  const stdin = fs.openSync('/dev/null', 'r')
+  const stdout = fs.openSync('/dev/full', 'w')
+  try {
+    const child = ['sh', '-c', 'echo $$ > "$1"; echo started; exec sleep 100', 'sh', pidFile]
+    await t.throwsAsync(limited(() => spawn(child, { stdin, stdout })), { code: 'ENOSPC', message: 'ENOSPC: no space left on device, write' })
+  } finally {
+    fs.closeSync(stdin)
+    fs.closeSync(stdout)
+  }
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'))
+  await waitFor(() => !processExists(pid))
+  t.false(processExists(pid))
+})
+
+test('stdout is a file that reaches RLIMIT_FSIZE: spawn rejects with EFBIG from write, the file holds the bytes up to the limit', async (t) => {
+  const file = path.join(dir, `fsize-${files++}`)
+  const run = await runNode('spawn-to-file.js', [file, 'head', '-c', '100000', '/dev/zero'], { wrapper: ['prlimit', '--fsize=8192', '--'] })
+  t.deepEqual(JSON.parse(run.stdout), { error: { message: 'EFBIG: file too large, write', code: 'EFBIG', errno: -27, syscall: 'write' }, size: 8192 }, run.stderr)
+})
+
+test('the same without the limit: spawn resolves and the file holds every byte', async (t) => {
+  const file = path.join(dir, `fsize-${files++}`)
+  const run = await runNode('spawn-to-file.js', [file, 'head', '-c', '100000', '/dev/zero'])
+  t.deepEqual(JSON.parse(run.stdout), { status: OK, size: 100000 }, run.stderr)
 })
 
 // ---------------------------------------------------------------------------------------------

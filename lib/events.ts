@@ -15,12 +15,15 @@ export enum Kind {
   WriteFailed = 7,
   RelayChunk = 8,
   RelayDone = 9,
+  RelayFailed = 10,
 }
 
 /** What `spawn` hears from a PtyProcess whose I/O it has handed to the native copy loop. */
 export interface RelayListener {
   chunk(lane: number, data: Buffer): void
   done(): void
+  /** Writing to stdout failed (`errno`, positive), other than by stdout going away. */
+  failed(errno: number): void
 }
 
 /** The syscall of each failing child step; mirrors `Step` in `src/child.rs`. */

@@ -286,6 +286,9 @@ export class PtyProcess extends Duplex {
         this.#relayDone = true
         this.#relay?.done()
         break
+      case Kind.RelayFailed:
+        this.#relay?.failed(a)
+        break
     }
     this.#settle()
   }

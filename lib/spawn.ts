@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 
 import * as native from './native'
-import { codedError, fromNative } from './errors'
+import { codedError, fromNative, systemError } from './errors'
 import { sink } from './events'
 import { fork } from './fork'
 import type { PtyProcess } from './pty-process'
@@ -255,6 +255,10 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
         done() {
           outputDone = true
           if (status) finish()
+        },
+        failed(errno) {
+          // Like a hook that throws: the terminal is restored, the child hung up.
+          finish(systemError(errno, 'write'))
         },
       })
     } catch (err) {

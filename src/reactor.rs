@@ -629,9 +629,12 @@ impl Entry {
     let sink = self.sink.clone();
     let orphaned = self.orphaned;
     let mut emit = |out: Out| {
-      let Out::Chunk(lane, bytes) = out;
+      let event = match out {
+        Out::Chunk(lane, bytes) => Event::RelayChunk { id, lane, bytes },
+        Out::StdoutFailed(errno) => Event::RelayFailed { id, errno },
+      };
       if !orphaned {
-        sink.send(Event::RelayChunk { id, lane, bytes });
+        sink.send(event);
       }
     };
     let guard = self.shared.master.read().unwrap();

@@ -259,6 +259,8 @@ impl Lane {
 pub enum Out {
   /// A chunk for the hook of the given lane (0 output, 1 input).
   Chunk(u32, Vec<u8>),
+  /// Writing to stdout failed with this errno, for a reason other than stdout going away.
+  StdoutFailed(i32),
 }
 
 pub const LANE_OUTPUT: u32 = 0;
@@ -309,7 +311,7 @@ impl Relay {
     loop {
       if !lane.is_empty() {
         let Some(stdout) = self.stdout.as_mut() else {
-          // stdout went away: keep draining the child, drop what it says.
+          // stdout is gone or failed: keep draining the child, drop what it says.
           lane.clear();
           continue;
         };
@@ -320,7 +322,14 @@ impl Relay {
             stdout.ready = false;
             return false;
           }
-          Err(_) => self.stdout = None,
+          // The reader went away (`cmd | head`): not an error, as for any filter.
+          Err(libc::EPIPE | libc::ECONNRESET) => self.stdout = None,
+          // Anything else (a full disk, a file over RLIMIT_FSIZE, an I/O error) would lose
+          // output silently: `spawn` rejects with it instead, as Python's would raise.
+          Err(errno) => {
+            self.stdout = None;
+            out(Out::StdoutFailed(errno));
+          }
         }
         continue;
       }

@@ -31,6 +31,8 @@ pub enum Event {
   RelayChunk { id: u32, lane: u32, bytes: Vec<u8> },
   /// `spawn`'s output is complete and written.
   RelayDone { id: u32 },
+  /// `spawn` could not write the output to its stdout.
+  RelayFailed { id: u32, errno: i32 },
 }
 
 /// Event kinds as the facade sees them (`index.ts` mirrors these numbers).
@@ -44,6 +46,7 @@ pub mod kind {
   pub const WRITE_FAILED: u32 = 7;
   pub const RELAY_CHUNK: u32 = 8;
   pub const RELAY_DONE: u32 = 9;
+  pub const RELAY_FAILED: u32 = 10;
 }
 
 pub type JsArgs = FnArgs<(u32, u32, Option<Chunk>, i32, i32)>;
@@ -67,6 +70,7 @@ impl Event {
         (kind::RELAY_CHUNK, id, Some(Chunk(bytes)), lane as i32, 0)
       }
       Event::RelayDone { id } => (kind::RELAY_DONE, id, None, 0, 0),
+      Event::RelayFailed { id, errno } => (kind::RELAY_FAILED, id, None, errno, 0),
     };
     FnArgs::from((kind, id, data, a, b))
   }
