@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads'
 import test from 'ava'
 
 import { fork, getWindowSize, type PtyProcess } from '../index'
-import { OutputReader, PYTHON, collectText, isCloexec, procStat, tempDir } from './helpers'
+import { OutputReader, PYTHON, collectText, isCloexec, procStat, runNode, tempDir } from './helpers'
 
 /** Forks, reads the whole output and waits: the three things most tests want. */
 async function run(argv: string[], options?: Parameters<typeof fork>[1]) {
@@ -342,6 +342,16 @@ test('output waiting in the terminal before the first read comes first, whole an
     if ((await collectText(child)) !== expected) wrong.push(i)
   }
   t.deepEqual(wrong, [])
+})
+
+test('output chunks are Buffers over the bytes the reactor read: a transfer cannot detach them (Node copies)', async (t) => {
+  const run = await runNode('output-chunks.js')
+  t.deepEqual(JSON.parse(run.stdout), { exact: true, many: true, detached: false }, run.stderr)
+})
+
+test('NAPI_PTY_COPY_OUTPUT=1 takes the copy Electron needs: every byte, in Buffers V8 allocated (a transfer detaches them)', async (t) => {
+  const run = await runNode('output-chunks.js', [], { wrapper: ['env', 'NAPI_PTY_COPY_OUTPUT=1'] })
+  t.deepEqual(JSON.parse(run.stdout), { exact: true, many: true, detached: true }, run.stderr)
 })
 
 test('for await reads the output as Buffers', async (t) => {

@@ -8,6 +8,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
+use std::sync::OnceLock;
 
 use napi::bindgen_prelude::ToNapiValue;
 use napi::{check_status, sys};
@@ -26,6 +27,9 @@ impl ToNapiValue for Chunk {
       let status = unsafe { sys::napi_create_buffer(env, 0, ptr::null_mut(), &mut result) };
       return check_status!(status, "napi_create_buffer").map(|()| result);
     }
+    if copy_output() {
+      return copy(env, &bytes);
+    }
     let mut owned = Box::new(bytes);
     let data = owned.as_mut_ptr();
     let hint = Box::into_raw(owned);
@@ -41,25 +45,43 @@ impl ToNapiValue for Chunk {
         &mut result,
       )
     };
-    if status == sys::Status::napi_no_external_buffers_allowed {
-      // Electron refuses Buffers over outside memory: copy instead.
-      // SAFETY: `hint` came from Box::into_raw above and was not handed to the Env.
-      let bytes = unsafe { Box::from_raw(hint) };
-      let mut copy = ptr::null_mut();
-      // SAFETY: copies `len` bytes from the live Vec into a new Buffer owned by V8.
-      let status = unsafe {
-        sys::napi_create_buffer_copy(env, len, bytes.as_ptr().cast(), &mut copy, &mut result)
-      };
-      return check_status!(status, "napi_create_buffer_copy").map(|()| result);
-    }
     if status != sys::Status::napi_ok {
-      // SAFETY: as above: on failure the Env did not take `hint`.
-      drop(unsafe { Box::from_raw(hint) });
+      // SAFETY: on failure the Env did not take `hint`, which came from Box::into_raw above.
+      let bytes = unsafe { Box::from_raw(hint) };
+      if status == sys::Status::napi_no_external_buffers_allowed {
+        // Electron refuses Buffers over outside memory: copy instead.
+        return copy(env, &bytes);
+      }
       return check_status!(status, "napi_create_external_buffer").map(|()| result);
     }
     adjust_external_memory(env, len as i64);
     Ok(result)
   }
+}
+
+/// Whether every chunk is copied into a Buffer V8 allocates, as it must be under Electron
+/// (which refuses external Buffers). `NAPI_PTY_COPY_OUTPUT=1` asks for it anywhere, so that a
+/// program or the tests can run in Node exactly as they would in Electron.
+fn copy_output() -> bool {
+  static COPY: OnceLock<bool> = OnceLock::new();
+  *COPY.get_or_init(|| std::env::var_os("NAPI_PTY_COPY_OUTPUT").is_some_and(|v| v == "1"))
+}
+
+/// A new Buffer owned by V8 with a copy of `bytes` (V8 counts its memory itself).
+fn copy(env: sys::napi_env, bytes: &[u8]) -> napi::Result<sys::napi_value> {
+  let mut result = ptr::null_mut();
+  let mut data = ptr::null_mut();
+  // SAFETY: copies `bytes.len()` bytes from a live slice into a new Buffer, on the Env's thread.
+  let status = unsafe {
+    sys::napi_create_buffer_copy(
+      env,
+      bytes.len(),
+      bytes.as_ptr().cast(),
+      &mut data,
+      &mut result,
+    )
+  };
+  check_status!(status, "napi_create_buffer_copy").map(|()| result)
 }
 
 /// The finalizer of a chunk's Buffer: runs on the Env's thread once the Buffer is collected.
