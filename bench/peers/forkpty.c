@@ -29,8 +29,9 @@ int main(int argc, char **argv) {
   static char buf[65536];
   char path[4096] = "";
   int out = -1;
-  if (getenv("FORKPTY_OUT_DIR")) {
-    snprintf(path, sizeof path, "%s/napi-pty-c-%d.out", getenv("FORKPTY_OUT_DIR"), (int)getpid());
+  const char *out_dir = getenv("FORKPTY_OUT_DIR");
+  if (out_dir) {
+    snprintf(path, sizeof path, "%s/napi-pty-c-%d.out", out_dir, (int)getpid());
     if ((out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) { perror("open"); return 1; }
   }
   struct pollfd *fds = calloc(conc, sizeof *fds); pid_t *pids = calloc(conc, sizeof *pids);
