@@ -172,6 +172,32 @@ test('the same without the limit: spawn resolves and the file holds every byte',
   t.deepEqual(JSON.parse(run.stdout), { status: OK, size: 100000 }, run.stderr)
 })
 
+test('a slow file stalls no other pty: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive', async (t) => {
+  const file = path.join(dir, `slow-${files++}`)
+  fs.writeFileSync(file, '')
+  const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=write', '-e', 'inject=write:delay_enter=5s', '-P', file, '--']
+  const run = await runNode('spawn-slow-file.js', [file], { wrapper: strace })
+  t.deepEqual(
+    JSON.parse(run.stdout),
+    { otherOutput: 'other\r\n', otherStatus: OK, sizeWhenOtherDone: 0, stillHeld: true, status: OK, size: 'first\r\n'.length },
+    run.stderr,
+  )
+})
+
+test('slow writes to a file: output is gathered while each write is held (up to 1 MiB), and the file is exact', async (t) => {
+  const file = path.join(dir, `slow-${files++}`)
+  const log = path.join(dir, `strace-${files++}`)
+  fs.writeFileSync(file, '')
+  const strace = ['strace', '-f', '-qq', '-o', log, '-e', 'trace=write', '-e', 'inject=write:delay_enter=50ms', '-P', file, '--']
+  const run = await runNode('spawn-to-file.js', [file, 'seq', '1', '500000'], { wrapper: strace })
+  const expected = lines(500000)
+  t.deepEqual(JSON.parse(run.stdout), { status: OK, size: expected.length }, run.stderr)
+  t.true(fs.readFileSync(file, 'latin1') === expected)
+  // A write per read of the master (at most 64 KiB) would make 60 or more.
+  const writes = fs.readFileSync(log, 'utf8').split('\n').filter((line) => line.includes('write(')).length
+  t.true(writes > 0 && writes < expected.length / (128 * 1024), `${writes} writes`)
+})
+
 // ---------------------------------------------------------------------------------------------
 // Exit statuses
 

@@ -4,7 +4,8 @@
 //! - [`pty`]: opening pty pairs, window sizes, terminal modes.
 //! - [`child`]: the child's specification, `PATH` lookup and the fork/exec hygiene.
 //! - [`reactor`]: the single I/O thread that owns masters, reads, writes and reaps.
-//! - [`relay`]: `spawn`'s copy loop between the pty and this process's stdin/stdout.
+//! - [`relay`]: `spawn`'s copy loop between the pty and this process's stdin/stdout;
+//!   [`writer`]: its writes to a regular file, on a thread of their own.
 //! - [`terminal`]: raw mode for this process's own terminal, and its restoration.
 //! - [`sink`]: events from the reactor to each Env's JavaScript.
 //! - [`sys`], [`error`]: raw syscalls and errors that name them.
@@ -20,6 +21,7 @@ pub mod relay;
 pub mod sink;
 pub mod sys;
 pub mod terminal;
+pub mod writer;
 
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::sync::atomic::Ordering;
@@ -296,7 +298,7 @@ impl NativePty {
     let stdout = Endpoint::open(stdout_fd, true)?;
     // The reactor must never block on the master.
     self.shared.ensure_nonblocking()?;
-    let relay = Relay::new(stdin, stdout, hook_output, hook_input);
+    let relay = Relay::new(self.shared.id, stdin, stdout, hook_output, hook_input);
     self.shared.relaying.store(true, Ordering::SeqCst);
     reactor().send(Command::StartRelay(self.shared.id, Box::new(relay)));
     Ok(())

@@ -244,6 +244,8 @@ pub enum Command {
   StartRelay(u32, Box<Relay>),
   /// A `spawn` hook answered for a lane: bytes to pass on, or end-of-file.
   RelayAnswer(u32, u32, Option<Vec<u8>>),
+  /// The writer thread wrote a relay's chunk to its file, or failed with the errno.
+  Written(u32, Option<i32>, Vec<u8>),
 }
 
 /// What the reactor alone knows of a pty.
@@ -376,7 +378,10 @@ pub fn start() -> SysResult<&'static Reactor> {
     waker,
     commands: Mutex::new(Vec::new()),
   };
-  Ok(REACTOR.get_or_init(|| reactor))
+  let reactor = REACTOR.get_or_init(|| reactor);
+  // Best effort: without its thread, `spawn` writes a file from the reactor (`writer.rs`).
+  crate::writer::start();
+  Ok(reactor)
 }
 
 /// The running reactor. Everything that reaches a pty went through [`start`] first.
@@ -468,6 +473,12 @@ impl Loop {
           Command::RelayAnswer(id, lane, data) => {
             if let Some(entry) = self.entries.get_mut(&id) {
               entry.relay_answer(lane, data);
+              touched.push(id);
+            }
+          }
+          Command::Written(id, errno, bytes) => {
+            if let Some(relay) = self.entries.get_mut(&id).and_then(|e| e.relay.as_mut()) {
+              relay.written(errno, bytes);
               touched.push(id);
             }
           }

@@ -4,15 +4,20 @@
 //! This process's stdin and stdout are never switched to non-blocking mode: their file status
 //! flags belong to whoever else shares them (the user's shell, a parent process). A pipe or
 //! terminal is reopened through `/proc/self/fd` to get a description of our own that may be
-//! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; a regular file or `/dev/null`
-//! never blocks anyway.
+//! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; `/dev/null` and its kind never
+//! block; a regular file is written on the writer thread (`writer.rs`), since its writes can.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 
 use crate::error::{SysError, SysResult};
 use crate::pty::{collect_stranded, eof_sequence, read_available, STRANDABLE_AFTER};
 use crate::reactor::READ_CHUNK;
+use crate::writer::{self, WriteJob};
+
+/// The most output gathered for a file while the writer thread writes the chunk before.
+const FILE_BATCH: usize = 1024 * 1024;
 
 /// How an endpoint is read and written without changing flags anyone else sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,16 +29,24 @@ enum Access {
   /// A duplicate of a blocking description (reopening was refused): each call is preceded by a
   /// zero-timeout `poll`, and writes stay within `PIPE_BUF`, so none blocks.
   Probe,
-  /// Regular files and devices that are always ready (and cannot be polled).
+  /// Devices that are always ready (and cannot be polled), such as `/dev/null`.
   Always,
+  /// A regular file or block device, written on the writer thread: never "would block", but a
+  /// write may take as long as the disk or a network filesystem does.
+  File,
 }
 
 /// This process's stdin or stdout as the relay uses it.
 pub struct Endpoint {
-  fd: OwnedFd,
+  /// Shared with the writer thread while a chunk is being written to it.
+  fd: Arc<OwnedFd>,
   access: Access,
   /// Readiness as last learned: set by an event (or always, for `Always`), cleared by EAGAIN.
   pub ready: bool,
+  /// A chunk is with the writer thread (`File` only).
+  writing: bool,
+  /// The writer thread's last write failed with this errno (`File` only).
+  failed: Option<i32>,
 }
 
 impl Drop for Endpoint {
@@ -65,12 +78,15 @@ impl Endpoint {
         Some(own) => (own, Access::NonBlocking),
         None => (dup(fd)?, Access::Probe),
       },
+      libc::S_IFREG | libc::S_IFBLK if for_write => (dup(fd)?, Access::File),
       _ => (dup(fd)?, Access::Always),
     };
     Ok(Some(Endpoint {
-      fd,
+      fd: Arc::new(fd),
       access,
       ready: true,
+      writing: false,
+      failed: None,
     }))
   }
 
@@ -80,7 +96,7 @@ impl Endpoint {
 
   /// Whether readiness events can be had for it; otherwise it is treated as always ready.
   pub fn pollable(&self) -> bool {
-    self.access != Access::Always
+    !matches!(self.access, Access::Always | Access::File)
   }
 
   /// Called when it cannot be polled after all (epoll refuses some character devices).
@@ -267,6 +283,8 @@ pub const LANE_OUTPUT: u32 = 0;
 pub const LANE_INPUT: u32 = 1;
 
 pub struct Relay {
+  /// The pty's id, which the writer thread's reports carry.
+  id: u32,
   pub stdin: Option<Endpoint>,
   pub stdout: Option<Endpoint>,
   pub output: Lane,
@@ -277,16 +295,20 @@ pub struct Relay {
   pub done: bool,
   /// Bytes read from the master so far.
   pub output_read: u64,
+  /// The buffer the writer thread gave back, for the output lane's next chunk.
+  spare: Vec<u8>,
 }
 
 impl Relay {
   pub fn new(
+    id: u32,
     stdin: Option<Endpoint>,
     stdout: Option<Endpoint>,
     hook_output: bool,
     hook_input: bool,
   ) -> Self {
     Relay {
+      id,
       stdin,
       stdout,
       output: Lane::new(hook_output),
@@ -294,6 +316,7 @@ impl Relay {
       line_pending: false,
       done: false,
       output_read: 0,
+      spare: Vec::new(),
     }
   }
 
@@ -307,33 +330,59 @@ impl Relay {
     readable: &mut bool,
     out: &mut impl FnMut(Out),
   ) -> bool {
+    if let Some(errno) = self.stdout.as_mut().and_then(|s| s.failed.take()) {
+      Self::fail_stdout(&mut self.stdout, errno, out);
+    }
     let lane = &mut self.output;
     loop {
-      if !lane.is_empty() {
+      if lane.is_empty() {
+        lane.clear();
+      } else {
         let Some(stdout) = self.stdout.as_mut() else {
           // stdout is gone or failed: keep draining the child, drop what it says.
           lane.clear();
           continue;
         };
-        match stdout.write(lane.pending()) {
-          Ok(n) => lane.start += n,
-          Err(libc::EINTR) => {}
-          Err(libc::EAGAIN) => {
-            stdout.ready = false;
-            return false;
+        if stdout.access != Access::File {
+          match stdout.write(lane.pending()) {
+            Ok(n) => lane.start += n,
+            Err(libc::EINTR) => {}
+            Err(libc::EAGAIN) => {
+              stdout.ready = false;
+              return false;
+            }
+            Err(errno) => Self::fail_stdout(&mut self.stdout, errno, out),
           }
-          // The reader went away (`cmd | head`): not an error, as for any filter.
-          Err(libc::EPIPE | libc::ECONNRESET) => self.stdout = None,
-          // Anything else (a full disk, a file over RLIMIT_FSIZE, an I/O error) would lose
-          // output silently: `spawn` rejects with it instead, as Python's would raise.
-          Err(errno) => {
-            self.stdout = None;
-            out(Out::StdoutFailed(errno));
-          }
+          continue;
         }
-        continue;
+        if !stdout.writing {
+          // The whole chunk goes to the writer thread; the lane reads on into the buffer the
+          // writer gave back last.
+          let mut bytes = std::mem::replace(&mut lane.buf, std::mem::take(&mut self.spare));
+          bytes.drain(..lane.start);
+          lane.start = 0;
+          let fd = stdout.fd.clone();
+          match writer::submit(WriteJob {
+            id: self.id,
+            fd,
+            bytes,
+          }) {
+            Ok(()) => stdout.writing = true,
+            // No writer thread to be had: write it here, as for any always-ready endpoint.
+            Err(job) => {
+              if let Err(errno) = writer::write_all(job.fd.as_raw_fd(), &job.bytes) {
+                Self::fail_stdout(&mut self.stdout, errno, out);
+              }
+            }
+          }
+          continue;
+        }
+        // The writer has the chunk before: gather the next one, up to a limit (a hooked lane
+        // hands each chunk to JavaScript as it is read, so it waits instead).
+        if lane.hooked || lane.buf.len() >= FILE_BATCH {
+          return false;
+        }
       }
-      lane.clear();
       if lane.awaiting || lane.ended {
         return false;
       }
@@ -347,8 +396,9 @@ impl Relay {
       }
       // As much as the master has now, in one buffer: one write (or one hook call) for it.
       lane.buf.reserve(READ_CHUNK);
+      let before = lane.buf.len();
       let stop = read_available(master, &mut lane.buf);
-      self.output_read += lane.buf.len() as u64;
+      self.output_read += (lane.buf.len() - before) as u64;
       // EIO: every slave fd is closed and everything before has been read, but for what the
       // kernel may have stranded.
       if stop == Some(libc::EIO) && self.output_read >= STRANDABLE_AFTER {
@@ -367,6 +417,27 @@ impl Relay {
         Some(libc::EAGAIN) => *readable = false,
         Some(_) => lane.ended = true,
       }
+    }
+  }
+
+  /// The writer thread is done with a chunk: `errno` if its write failed, and its buffer back.
+  pub fn written(&mut self, errno: Option<i32>, mut bytes: Vec<u8>) {
+    if let Some(stdout) = self.stdout.as_mut() {
+      stdout.writing = false;
+      stdout.failed = errno;
+    }
+    bytes.clear();
+    self.spare = bytes;
+  }
+
+  /// Writing to stdout failed. The reader went away (`cmd | head`): not an error, as for any
+  /// filter. Anything else (a full disk, a file over RLIMIT_FSIZE, an I/O error) would lose
+  /// output silently: `spawn` rejects with it instead, as Python's would raise. Either way the
+  /// child is drained from then on and what it says dropped.
+  fn fail_stdout(stdout: &mut Option<Endpoint>, errno: i32, out: &mut impl FnMut(Out)) {
+    *stdout = None;
+    if !matches!(errno, libc::EPIPE | libc::ECONNRESET) {
+      out(Out::StdoutFailed(errno));
     }
   }
 
@@ -462,6 +533,7 @@ impl Relay {
 
   /// All output has been read and written: `spawn` may resolve once the child is reaped.
   pub fn output_complete(&self) -> bool {
-    self.output.ended && self.output.is_empty() && !self.output.awaiting
+    let writing = self.stdout.as_ref().is_some_and(|s| s.writing);
+    self.output.ended && self.output.is_empty() && !self.output.awaiting && !writing
   }
 }
