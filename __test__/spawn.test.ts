@@ -104,6 +104,19 @@ test('stdin a closed fd: the child gets EOF at once', async (t) => {
   t.deepEqual(run.report?.status, OK)
 })
 
+test('stdin a regular file of 2 MB: every byte reaches the child (it checksums what it read), then EOF', async (t) => {
+  const input = lines(320000).replace(/\r/g, '')
+  const inFile = path.join(dir, `in-${files++}`)
+  fs.writeFileSync(inFile, input)
+  const expected = cp.execFileSync('cksum', [inFile], { encoding: 'latin1' }).split(' ').slice(0, 2).join(' ')
+  // Text lines only: the terminal's line discipline passes them unchanged (echo is switched off
+  // at once; what it echoed before that does not matter, only the last line is checked).
+  const { status, output } = await spawnToFile(['sh', '-c', 'stty -echo; cksum'], { input })
+  t.deepEqual(status, OK)
+  t.true(output.endsWith(`${expected}\r\n`), output.slice(-80))
+  t.true(input.length > 2000000)
+})
+
 test('stdin EOF before the child reads: it still gets the input, then EOF (20 runs)', async (t) => {
   for (let i = 0; i < 20; i++) {
     const { status, output } = await spawnToFile(['cat'], { input: 'hello\n' })
@@ -172,16 +185,31 @@ test('the same without the limit: spawn resolves and the file holds every byte',
   t.deepEqual(JSON.parse(run.stdout), { status: OK, size: 100000 }, run.stderr)
 })
 
-test('a slow file stalls no other pty: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive', async (t) => {
+test('a slow file as stdout stalls no other pty: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   fs.writeFileSync(file, '')
   const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=write', '-e', 'inject=write:delay_enter=5s', '-P', file, '--']
-  const run = await runNode('spawn-slow-file.js', [file], { wrapper: strace })
+  const run = await runNode('spawn-slow-file.js', ['stdout', file], { wrapper: strace })
   t.deepEqual(
     JSON.parse(run.stdout),
-    { otherOutput: 'other\r\n', otherStatus: OK, sizeWhenOtherDone: 0, stillHeld: true, status: OK, size: 'first\r\n'.length },
+    { otherOutput: 'other\r\n', otherStatus: OK, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: 'first\r\n' },
     run.stderr,
   )
+})
+
+test('a slow file as stdin stalls no other pty: while spawn\'s read of it is held (strace delays it 5 s), another child\'s output and exit arrive', async (t) => {
+  const file = path.join(dir, `slow-${files++}`)
+  fs.writeFileSync(file, 'first\n')
+  const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=read', '-e', 'inject=read:delay_enter=5s', '-P', file, '--']
+  const run = await runNode('spawn-slow-file.js', ['stdin', file], { wrapper: strace })
+  const seen = JSON.parse(run.stdout)
+  t.deepEqual(
+    { ...seen, output: undefined },
+    { otherOutput: 'other\r\n', otherStatus: OK, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: undefined },
+    run.stderr,
+  )
+  // The terminal echoes the line; then the child's answer.
+  t.true(seen.output.endsWith('got first\r\n'), JSON.stringify(seen.output))
 })
 
 test('slow writes to a file: output is gathered while each write is held (1 MiB at a time), and the file is exact', async (t) => {

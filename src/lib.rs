@@ -15,13 +15,13 @@
 pub mod child;
 pub mod chunk;
 pub mod error;
+pub mod file_io;
 pub mod pty;
 pub mod reactor;
 pub mod relay;
 pub mod sink;
 pub mod sys;
 pub mod terminal;
-pub mod writer;
 
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::sync::atomic::Ordering;

@@ -244,8 +244,10 @@ pub enum Command {
   StartRelay(u32, Box<Relay>),
   /// A `spawn` hook answered for a lane: bytes to pass on, or end-of-file.
   RelayAnswer(u32, u32, Option<Vec<u8>>),
-  /// The writer thread wrote a relay's chunk to its file, or failed with the errno.
+  /// The file thread wrote a relay's chunk to its file, or failed with the errno.
   Written(u32, Option<i32>, Vec<u8>),
+  /// The file thread read a relay's stdin (`Ok(0)`: end-of-file) into the buffer.
+  FileRead(u32, Result<usize, i32>, Vec<u8>),
 }
 
 /// What the reactor alone knows of a pty.
@@ -379,8 +381,8 @@ pub fn start() -> SysResult<&'static Reactor> {
     commands: Mutex::new(Vec::new()),
   };
   let reactor = REACTOR.get_or_init(|| reactor);
-  // Best effort: without its thread, `spawn` writes a file from the reactor (`writer.rs`).
-  crate::writer::start();
+  // Best effort: without its thread, `spawn` uses a file from the reactor (`file_io.rs`).
+  crate::file_io::start();
   Ok(reactor)
 }
 
@@ -479,6 +481,12 @@ impl Loop {
           Command::Written(id, errno, bytes) => {
             if let Some(relay) = self.entries.get_mut(&id).and_then(|e| e.relay.as_mut()) {
               relay.written(errno, bytes);
+              touched.push(id);
+            }
+          }
+          Command::FileRead(id, result, bytes) => {
+            if let Some(relay) = self.entries.get_mut(&id).and_then(|e| e.relay.as_mut()) {
+              relay.file_read(result, bytes);
               touched.push(id);
             }
           }

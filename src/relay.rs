@@ -5,18 +5,18 @@
 //! flags belong to whoever else shares them (the user's shell, a parent process). A pipe or
 //! terminal is reopened through `/proc/self/fd` to get a description of our own that may be
 //! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; `/dev/null` and its kind never
-//! block; a regular file is written on the writer thread (`writer.rs`), since its writes can.
+//! block; a regular file is read or written on the file thread (`file_io.rs`), since that can.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use crate::error::{SysError, SysResult};
+use crate::file_io::{self, FileJob};
 use crate::pty::{collect_stranded, eof_sequence, read_available, STRANDABLE_AFTER};
 use crate::reactor::READ_CHUNK;
-use crate::writer::{self, WriteJob};
 
-/// The most output gathered for a file while the writer thread writes the chunk before.
+/// The most output gathered for a file while the file thread writes the chunk before.
 const FILE_BATCH: usize = 1024 * 1024;
 
 /// How an endpoint is read and written without changing flags anyone else sees.
@@ -31,22 +31,27 @@ enum Access {
   Probe,
   /// Devices that are always ready (and cannot be polled), such as `/dev/null`.
   Always,
-  /// A regular file or block device, written on the writer thread: never "would block", but a
-  /// write may take as long as the disk or a network filesystem does.
+  /// A regular file or block device, read or written on the file thread: never "would block",
+  /// but a call may take as long as the disk or a network filesystem does.
   File,
 }
 
 /// This process's stdin or stdout as the relay uses it.
 pub struct Endpoint {
-  /// Shared with the writer thread while a chunk is being written to it.
+  /// Shared with the file thread while it reads or writes it.
   fd: Arc<OwnedFd>,
   access: Access,
   /// Readiness as last learned: set by an event (or always, for `Always`), cleared by EAGAIN.
   pub ready: bool,
-  /// A chunk is with the writer thread (`File` only).
+  /// A chunk is with the file thread (`File` only).
   writing: bool,
-  /// The writer thread's last write failed with this errno (`File` only).
+  /// The file thread's last write failed with this errno (`File` only).
   failed: Option<i32>,
+  /// A read is with the file thread (`File` only).
+  reading: bool,
+  /// The file thread's last read, not yet acted on: how it went, and the buffer it read into
+  /// (`File` only).
+  read_result: Option<(Result<usize, i32>, Vec<u8>)>,
 }
 
 impl Drop for Endpoint {
@@ -78,7 +83,7 @@ impl Endpoint {
         Some(own) => (own, Access::NonBlocking),
         None => (dup(fd)?, Access::Probe),
       },
-      libc::S_IFREG | libc::S_IFBLK if for_write => (dup(fd)?, Access::File),
+      libc::S_IFREG | libc::S_IFBLK => (dup(fd)?, Access::File),
       _ => (dup(fd)?, Access::Always),
     };
     Ok(Some(Endpoint {
@@ -87,6 +92,8 @@ impl Endpoint {
       ready: true,
       writing: false,
       failed: None,
+      reading: false,
+      read_result: None,
     }))
   }
 
@@ -295,7 +302,7 @@ pub struct Relay {
   pub done: bool,
   /// Bytes read from the master so far.
   pub output_read: u64,
-  /// The buffer the writer thread gave back, for the output lane's next chunk.
+  /// The buffer the file thread gave back, for the output lane's next chunk.
   spare: Vec<u8>,
 }
 
@@ -356,28 +363,30 @@ impl Relay {
           continue;
         }
         if !stdout.writing {
-          // The whole chunk goes to the writer thread; the lane reads on into the buffer the
-          // writer gave back last.
+          // The whole chunk goes to the file thread; the lane reads on into the buffer the
+          // file thread gave back last.
           let mut bytes = std::mem::replace(&mut lane.buf, std::mem::take(&mut self.spare));
           bytes.drain(..lane.start);
           lane.start = 0;
           let fd = stdout.fd.clone();
-          match writer::submit(WriteJob {
+          match file_io::submit(FileJob::Write {
             id: self.id,
             fd,
             bytes,
           }) {
             Ok(()) => stdout.writing = true,
-            // No writer thread to be had: write it here, as for any always-ready endpoint.
+            // No file thread to be had: write it here, as for any always-ready endpoint.
             Err(job) => {
-              if let Err(errno) = writer::write_all(job.fd.as_raw_fd(), &job.bytes) {
-                Self::fail_stdout(&mut self.stdout, errno, out);
+              if let FileJob::Write { fd, bytes, .. } = job {
+                if let Err(errno) = file_io::write_all(fd.as_raw_fd(), &bytes) {
+                  Self::fail_stdout(&mut self.stdout, errno, out);
+                }
               }
             }
           }
           continue;
         }
-        // The writer has the chunk before: gather the next one, up to a limit (a hooked lane
+        // The file thread has the chunk before: gather the next one, up to a limit (a hooked lane
         // hands each chunk to JavaScript as it is read, so it waits instead).
         if lane.hooked || lane.buf.len() >= FILE_BATCH {
           return false;
@@ -420,7 +429,7 @@ impl Relay {
     }
   }
 
-  /// The writer thread is done with a chunk: `errno` if its write failed, and its buffer back.
+  /// The file thread is done with a chunk: `errno` if its write failed, and its buffer back.
   pub fn written(&mut self, errno: Option<i32>, mut bytes: Vec<u8>) {
     if let Some(stdout) = self.stdout.as_mut() {
       stdout.writing = false;
@@ -473,8 +482,41 @@ impl Relay {
       if !stdin.ready {
         return;
       }
-      self.input.buf.reserve(READ_CHUNK);
-      match stdin.read_into(&mut self.input.buf) {
+      let read = if stdin.access == Access::File {
+        if stdin.reading {
+          return;
+        }
+        match stdin.read_result.take() {
+          Some((result, bytes)) => {
+            self.input.buf = bytes;
+            result
+          }
+          None => {
+            let mut bytes = std::mem::take(&mut self.input.buf);
+            bytes.reserve(READ_CHUNK);
+            let job = FileJob::Read {
+              id: self.id,
+              fd: stdin.fd.clone(),
+              bytes,
+            };
+            match file_io::submit(job) {
+              Ok(()) => {
+                stdin.reading = true;
+                return;
+              }
+              // No file thread to be had: read it here, as for any always-ready endpoint.
+              Err(FileJob::Read { bytes, .. }) | Err(FileJob::Write { bytes, .. }) => {
+                self.input.buf = bytes;
+                stdin.read_into(&mut self.input.buf)
+              }
+            }
+          }
+        }
+      } else {
+        self.input.buf.reserve(READ_CHUNK);
+        stdin.read_into(&mut self.input.buf)
+      };
+      match read {
         Ok(0) => self.end_input(Some(master)),
         Ok(_) if self.input.hooked => {
           out(Out::Chunk(LANE_INPUT, self.input.buf.clone()));
@@ -512,6 +554,16 @@ impl Relay {
         self.input.buf.extend_from_slice(&seq);
         self.input.start = 0;
       }
+    }
+  }
+
+  /// The file thread read stdin: how it went, and the lane's buffer back with what it read;
+  /// `pump_input` takes it from there.
+  pub fn file_read(&mut self, result: Result<usize, i32>, bytes: Vec<u8>) {
+    // Input may have ended meanwhile (the child hung up): then the bytes are of no use.
+    if let Some(stdin) = self.stdin.as_mut().filter(|s| s.reading) {
+      stdin.reading = false;
+      stdin.read_result = Some((result, bytes));
     }
   }
 
