@@ -106,9 +106,7 @@ test('stdin a closed fd: the child gets EOF at once', async (t) => {
 
 test('stdin a regular file of 2 MB: every byte reaches the child (it checksums what it read), then EOF', async (t) => {
   const input = lines(320000).replace(/\r/g, '')
-  const inFile = path.join(dir, `in-${files++}`)
-  fs.writeFileSync(inFile, input)
-  const expected = cp.execFileSync('cksum', [inFile], { encoding: 'latin1' }).split(' ').slice(0, 2).join(' ')
+  const expected = cp.execFileSync('cksum', { input, encoding: 'latin1' }).trim()
   // Text lines only: the terminal's line discipline passes them unchanged (echo is switched off
   // at once; what it echoed before that does not matter, only the last line is checked).
   const { status, output } = await spawnToFile(['sh', '-c', 'stty -echo; cksum'], { input })

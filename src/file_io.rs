@@ -15,44 +15,50 @@ use std::sync::{Arc, Mutex};
 
 use crate::reactor::{reactor, Command};
 
-/// What the file thread does for the relay of pty `id`.
-pub enum FileJob {
-  /// Write all of `bytes` to `fd`.
-  Write {
-    id: u32,
-    fd: Arc<OwnedFd>,
-    bytes: Vec<u8>,
-  },
-  /// Read once from `fd` into the spare capacity of `bytes`.
-  Read {
-    id: u32,
-    fd: Arc<OwnedFd>,
-    bytes: Vec<u8>,
-  },
+/// One read or write of a file, for the relay of pty `id`.
+pub struct FileJob {
+  pub id: u32,
+  pub fd: Arc<OwnedFd>,
+  /// What to write, or the buffer to read into (its spare capacity).
+  pub bytes: Vec<u8>,
+  pub op: FileOp,
+}
+
+pub enum FileOp {
+  /// Write all of `bytes`.
+  Write,
+  /// Read once.
+  Read,
+}
+
+/// How a job went; the reactor hands it, with the job's buffer, back to the relay.
+pub enum FileDone {
+  /// Written in full, or failed with the errno.
+  Written(Option<i32>),
+  /// Read this many bytes into the buffer (`Ok(0)`: end-of-file), or failed with the errno.
+  Read(Result<usize, i32>),
 }
 
 impl FileJob {
-  /// Runs on the file thread; the reactor hears how it went and gets the buffer back.
   fn run(self) {
-    let done = match self {
-      FileJob::Write { id, fd, bytes } => {
-        let errno = write_all(fd.as_raw_fd(), &bytes).err();
-        Command::Written(id, errno, bytes)
-      }
-      FileJob::Read { id, fd, mut bytes } => {
-        let result = read_once(fd.as_raw_fd(), &mut bytes);
-        Command::FileRead(id, result, bytes)
-      }
+    let FileJob {
+      id,
+      fd,
+      mut bytes,
+      op,
+    } = self;
+    let done = match op {
+      FileOp::Write => FileDone::Written(write_all(fd.as_raw_fd(), &bytes).err()),
+      FileOp::Read => FileDone::Read(read_once(fd.as_raw_fd(), &mut bytes)),
     };
-    reactor().send(done);
+    reactor().send(Command::FileDone(id, done, bytes));
   }
 }
 
 static FILE_THREAD: Mutex<Option<Sender<FileJob>>> = Mutex::new(None);
 
-/// Starts the file thread unless it runs; `false` when no thread can be had (EAGAIN from
-/// `pthread_create`). Started with the reactor, so that the process's thread count is the
-/// same constant whether or not a file is ever used.
+/// Starts the file thread unless it runs. Started with the reactor, so that the process's
+/// thread count is the same constant whether or not a file is ever used.
 pub fn start() -> bool {
   let mut thread = FILE_THREAD.lock().unwrap();
   if thread.is_none() {
@@ -69,20 +75,26 @@ pub fn start() -> bool {
   thread.is_some()
 }
 
-/// Queues `job` for the file thread. Gives the job back when there is no file thread: the
-/// caller then does it itself.
-pub fn submit(job: FileJob) -> Result<(), FileJob> {
-  if !start() {
-    return Err(job);
-  }
-  let thread = FILE_THREAD.lock().unwrap();
-  // The thread never ends while a sender exists, so the send cannot fail.
-  thread.as_ref().unwrap().send(job).map_err(|e| e.0)
+/// Hands `job` to the file thread. When no thread can be had (EAGAIN from `pthread_create`),
+/// runs it here instead, as for any always-ready endpoint; either way its outcome reaches the
+/// relay as a [`Command::FileDone`].
+pub fn submit(job: FileJob) {
+  let job = if start() {
+    let thread = FILE_THREAD.lock().unwrap();
+    // The thread never ends while a sender exists, so the send fails only in theory.
+    match thread.as_ref().unwrap().send(job) {
+      Ok(()) => return,
+      Err(refused) => refused.0,
+    }
+  } else {
+    job
+  };
+  job.run();
 }
 
 /// Writes all of `data`; the errno of the write that failed otherwise (the bytes before it were
 /// written, as a partial write to a file over `RLIMIT_FSIZE` leaves them).
-pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), i32> {
+fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), i32> {
   while !data.is_empty() {
     // SAFETY: the kernel reads at most data.len() bytes from the live slice.
     let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
@@ -102,7 +114,7 @@ pub fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), i32> {
 }
 
 /// One `read(2)` into `buf`'s spare capacity, retried on EINTR; `Ok(0)` is end-of-file.
-pub fn read_once(fd: RawFd, buf: &mut Vec<u8>) -> Result<usize, i32> {
+fn read_once(fd: RawFd, buf: &mut Vec<u8>) -> Result<usize, i32> {
   loop {
     match crate::relay::read_fd(fd, buf) {
       Err(libc::EINTR) => continue,

@@ -244,10 +244,8 @@ pub enum Command {
   StartRelay(u32, Box<Relay>),
   /// A `spawn` hook answered for a lane: bytes to pass on, or end-of-file.
   RelayAnswer(u32, u32, Option<Vec<u8>>),
-  /// The file thread wrote a relay's chunk to its file, or failed with the errno.
-  Written(u32, Option<i32>, Vec<u8>),
-  /// The file thread read a relay's stdin (`Ok(0)`: end-of-file) into the buffer.
-  FileRead(u32, Result<usize, i32>, Vec<u8>),
+  /// A read or write of a relay's file is done (`file_io.rs`); the job's buffer comes back.
+  FileDone(u32, crate::file_io::FileDone, Vec<u8>),
 }
 
 /// What the reactor alone knows of a pty.
@@ -381,7 +379,7 @@ pub fn start() -> SysResult<&'static Reactor> {
     commands: Mutex::new(Vec::new()),
   };
   let reactor = REACTOR.get_or_init(|| reactor);
-  // Best effort: without its thread, `spawn` uses a file from the reactor (`file_io.rs`).
+  // Best effort: without its thread, `spawn` uses its files from the reactor (`file_io.rs`).
   crate::file_io::start();
   Ok(reactor)
 }
@@ -478,15 +476,9 @@ impl Loop {
               touched.push(id);
             }
           }
-          Command::Written(id, errno, bytes) => {
+          Command::FileDone(id, done, bytes) => {
             if let Some(relay) = self.entries.get_mut(&id).and_then(|e| e.relay.as_mut()) {
-              relay.written(errno, bytes);
-              touched.push(id);
-            }
-          }
-          Command::FileRead(id, result, bytes) => {
-            if let Some(relay) = self.entries.get_mut(&id).and_then(|e| e.relay.as_mut()) {
-              relay.file_read(result, bytes);
+              relay.file_done(done, bytes);
               touched.push(id);
             }
           }

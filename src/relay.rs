@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use crate::error::{SysError, SysResult};
-use crate::file_io::{self, FileJob};
+use crate::file_io::{self, FileDone, FileJob, FileOp};
 use crate::pty::{collect_stranded, eof_sequence, read_available, STRANDABLE_AFTER};
 use crate::reactor::READ_CHUNK;
 
@@ -47,11 +47,15 @@ pub struct Endpoint {
   writing: bool,
   /// The file thread's last write failed with this errno (`File` only).
   failed: Option<i32>,
-  /// A read is with the file thread (`File` only).
-  reading: bool,
-  /// The file thread's last read, not yet acted on: how it went, and the buffer it read into
-  /// (`File` only).
-  read_result: Option<(Result<usize, i32>, Vec<u8>)>,
+  /// Where the file thread's read of it stands (`File` stdin only).
+  file_read: FileRead,
+}
+
+enum FileRead {
+  Idle,
+  InFlight,
+  /// Done and not yet acted on: how it went, and the buffer it read into.
+  Done(Result<usize, i32>, Vec<u8>),
 }
 
 impl Drop for Endpoint {
@@ -92,8 +96,7 @@ impl Endpoint {
       ready: true,
       writing: false,
       failed: None,
-      reading: false,
-      read_result: None,
+      file_read: FileRead::Idle,
     }))
   }
 
@@ -368,22 +371,13 @@ impl Relay {
           let mut bytes = std::mem::replace(&mut lane.buf, std::mem::take(&mut self.spare));
           bytes.drain(..lane.start);
           lane.start = 0;
-          let fd = stdout.fd.clone();
-          match file_io::submit(FileJob::Write {
+          file_io::submit(FileJob {
             id: self.id,
-            fd,
+            fd: stdout.fd.clone(),
             bytes,
-          }) {
-            Ok(()) => stdout.writing = true,
-            // No file thread to be had: write it here, as for any always-ready endpoint.
-            Err(job) => {
-              if let FileJob::Write { fd, bytes, .. } = job {
-                if let Err(errno) = file_io::write_all(fd.as_raw_fd(), &bytes) {
-                  Self::fail_stdout(&mut self.stdout, errno, out);
-                }
-              }
-            }
-          }
+            op: FileOp::Write,
+          });
+          stdout.writing = true;
           continue;
         }
         // The file thread has the chunk before: gather the next one, up to a limit (a hooked lane
@@ -429,8 +423,16 @@ impl Relay {
     }
   }
 
+  /// A file job of this relay is done; `bytes` is its buffer back.
+  pub fn file_done(&mut self, done: FileDone, bytes: Vec<u8>) {
+    match done {
+      FileDone::Written(errno) => self.written(errno, bytes),
+      FileDone::Read(result) => self.file_read(result, bytes),
+    }
+  }
+
   /// The file thread is done with a chunk: `errno` if its write failed, and its buffer back.
-  pub fn written(&mut self, errno: Option<i32>, mut bytes: Vec<u8>) {
+  fn written(&mut self, errno: Option<i32>, mut bytes: Vec<u8>) {
     if let Some(stdout) = self.stdout.as_mut() {
       stdout.writing = false;
       stdout.failed = errno;
@@ -483,33 +485,24 @@ impl Relay {
         return;
       }
       let read = if stdin.access == Access::File {
-        if stdin.reading {
-          return;
-        }
-        match stdin.read_result.take() {
-          Some((result, bytes)) => {
+        match std::mem::replace(&mut stdin.file_read, FileRead::InFlight) {
+          FileRead::InFlight => return,
+          FileRead::Done(result, bytes) => {
+            stdin.file_read = FileRead::Idle;
             self.input.buf = bytes;
             result
           }
-          None => {
+          FileRead::Idle => {
+            // The lane is empty: its buffer goes to the file thread and comes back filled.
             let mut bytes = std::mem::take(&mut self.input.buf);
             bytes.reserve(READ_CHUNK);
-            let job = FileJob::Read {
+            file_io::submit(FileJob {
               id: self.id,
               fd: stdin.fd.clone(),
               bytes,
-            };
-            match file_io::submit(job) {
-              Ok(()) => {
-                stdin.reading = true;
-                return;
-              }
-              // No file thread to be had: read it here, as for any always-ready endpoint.
-              Err(FileJob::Read { bytes, .. }) | Err(FileJob::Write { bytes, .. }) => {
-                self.input.buf = bytes;
-                stdin.read_into(&mut self.input.buf)
-              }
-            }
+              op: FileOp::Read,
+            });
+            return;
           }
         }
       } else {
@@ -559,11 +552,12 @@ impl Relay {
 
   /// The file thread read stdin: how it went, and the lane's buffer back with what it read;
   /// `pump_input` takes it from there.
-  pub fn file_read(&mut self, result: Result<usize, i32>, bytes: Vec<u8>) {
+  fn file_read(&mut self, result: Result<usize, i32>, bytes: Vec<u8>) {
     // Input may have ended meanwhile (the child hung up): then the bytes are of no use.
-    if let Some(stdin) = self.stdin.as_mut().filter(|s| s.reading) {
-      stdin.reading = false;
-      stdin.read_result = Some((result, bytes));
+    if let Some(stdin) = self.stdin.as_mut() {
+      if matches!(stdin.file_read, FileRead::InFlight) {
+        stdin.file_read = FileRead::Done(result, bytes);
+      }
     }
   }
 
