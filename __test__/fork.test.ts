@@ -330,6 +330,25 @@ test('when the output is read, exit and wait() come after its end', async (t) =>
   t.deepEqual(events, ['data', 'end', 'exit', 'wait'])
 })
 
+test('a child that exits long after its output: end, then exit with its status (100 children, half not read)', async (t) => {
+  // The hang-up and the exit reach the reactor together here, and JavaScript hears of both in
+  // one event: its end must still come first, and an unread child's exit must still come.
+  const runs = Array.from({ length: 100 }, async (_, i) => {
+    const child = await fork(['sh', '-c', 'printf x; sleep 0.2; exit 3'])
+    const events: string[] = []
+    if (i % 2 === 0) {
+      child.on('data', () => events.push('data'))
+      child.on('end', () => events.push('end'))
+    }
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    events.push(`exit ${code}`)
+    return events.join(',')
+  })
+  const seen = await Promise.all(runs)
+  const expected = seen.map((_, i) => (i % 2 === 0 ? 'data,end,exit 3' : 'exit 3'))
+  t.deepEqual(seen, expected)
+})
+
 test('output waiting in the terminal before the first read comes first, whole and in order (200 times)', async (t) => {
   // Whether the output is waiting for the first read or still coming, all of it arrives.
   const expected = Array.from({ length: 700 }, (_, i) => `${i + 1}\r\n`).join('')

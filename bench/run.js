@@ -119,7 +119,7 @@ function scenarios(quick) {
       key: 'idle',
       title: '7. Idle',
       peers: [...ALL_NODE, 'python-fork', 'c-forkpty'],
-      reps: quick ? 1 : 3,
+      reps: quick ? 1 : 5,
       timeout: quick ? 60 : 120,
       params: { children: 50, sleep: quick ? 1 : 5 },
     },

@@ -16,6 +16,8 @@ export enum Kind {
   RelayChunk = 8,
   RelayDone = 9,
   RelayFailed = 10,
+  /** Eof and Exit at once. */
+  EofExit = 11,
 }
 
 /** What `spawn` hears from a PtyProcess whose I/O it has handed to the native copy loop. */

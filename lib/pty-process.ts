@@ -261,14 +261,14 @@ export class PtyProcess extends Duplex {
         }
         break
       case Kind.Eof:
-        if (!this.#eof) {
-          this.#eof = true
-          this.push(null)
-        }
+        this.#endOutput()
         break
       case Kind.Exit:
-        this.#exit = decodeStatus(a)
-        this.#failWrite(() => stateError('ERR_PTY_EXITED', 'write'))
+        this.#exited(a)
+        break
+      case Kind.EofExit:
+        this.#endOutput()
+        this.#exited(a)
         break
       case Kind.Drained: {
         const callback = this.#writeCallback
@@ -291,6 +291,17 @@ export class PtyProcess extends Duplex {
         break
     }
     this.#settle()
+  }
+
+  #endOutput(): void {
+    if (this.#eof) return
+    this.#eof = true
+    this.push(null)
+  }
+
+  #exited(status: number): void {
+    this.#exit = decodeStatus(status)
+    this.#failWrite(() => stateError('ERR_PTY_EXITED', 'write'))
   }
 
   /** Brings everything that follows from the current state up to date: the exit event, the

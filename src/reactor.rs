@@ -256,6 +256,10 @@ pub struct Entry {
   readable: bool,
   exited: bool,
   eof: bool,
+  /// The end of the output and the exit, held until the entry has been serviced so that when
+  /// both happen in one turn (the usual case) JavaScript hears of them in one call.
+  unsent_eof: bool,
+  unsent_exit: Option<i32>,
   orphaned: bool,
   /// The silence deadline after the exit (see [`EXIT_GRACE`]).
   grace: Option<Instant>,
@@ -318,6 +322,8 @@ pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
     readable: true,
     exited: false,
     eof: false,
+    unsent_eof: false,
+    unsent_exit: None,
     orphaned: false,
     grace: None,
     grace_max: None,
@@ -571,6 +577,7 @@ impl Loop {
       entry.flush_input();
       entry.read_output(&mut self.spare);
     }
+    entry.send_ends();
     // Each deadline enters the heap once; stale ones are skipped when they come up.
     if entry.hung_up {
       entry.grace = None;
@@ -718,13 +725,10 @@ impl Entry {
         .registry
         .deregister(&mut SourceFd(&fd.as_raw_fd()));
     }
-    self.emit(Event::Exit {
-      id: self.shared.id,
-      status: if rc < 0 { -1 } else { status },
-    });
+    self.unsent_exit = Some(if rc < 0 { -1 } else { status });
     // Try the master once more: the next EAGAIN starts the exit grace.
     self.readable = true;
-    if !self.hung_up {
+    if !self.hung_up && !self.eof {
       self.grace_max = Some(Instant::now() + EXIT_GRACE_MAX);
     }
   }
@@ -735,6 +739,23 @@ impl Entry {
     if !self.exited {
       let _ = self.shared.kill(libc::SIGHUP);
       self.kill_at = Some(Instant::now() + ORPHAN_GRACE);
+    }
+  }
+
+  /// Sends what [`Entry::reap`] and [`Entry::finish_output`] held back: one event when both.
+  fn send_ends(&mut self) {
+    if self.unsent_eof && !self.exited {
+      // A child's terminal fds close as it exits, just before it can be reaped: the exit is
+      // often there already, ahead of its pidfd's event.
+      self.reap();
+    }
+    let id = self.shared.id;
+    let eof = std::mem::take(&mut self.unsent_eof);
+    match (eof, self.unsent_exit.take()) {
+      (true, Some(status)) => self.emit(Event::EofExit { id, status }),
+      (true, None) => self.emit(Event::Eof { id }),
+      (false, Some(status)) => self.emit(Event::Exit { id, status }),
+      (false, None) => {}
     }
   }
 
@@ -757,7 +778,7 @@ impl Entry {
     self.eof = true;
     self.grace = None;
     self.grace_max = None;
-    self.emit(Event::Eof { id: self.shared.id });
+    self.unsent_eof = true;
   }
 
   fn flush_input(&mut self) {

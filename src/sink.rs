@@ -23,6 +23,8 @@ pub enum Event {
   Eof { id: u32 },
   /// The child was reaped; `status` is the raw `waitpid` status.
   Exit { id: u32, status: i32 },
+  /// `Eof` and `Exit` at once.
+  EofExit { id: u32, status: i32 },
   /// Input that had to wait is now all written.
   Drained { id: u32 },
   /// Writing waiting input failed.
@@ -47,6 +49,7 @@ pub mod kind {
   pub const RELAY_CHUNK: u32 = 8;
   pub const RELAY_DONE: u32 = 9;
   pub const RELAY_FAILED: u32 = 10;
+  pub const EOF_EXIT: u32 = 11;
 }
 
 pub type JsArgs = FnArgs<(u32, u32, Option<Chunk>, i32, i32)>;
@@ -64,6 +67,7 @@ impl Event {
       }
       Event::Eof { id } => (kind::EOF, id, None, 0, 0),
       Event::Exit { id, status } => (kind::EXIT, id, None, status, 0),
+      Event::EofExit { id, status } => (kind::EOF_EXIT, id, None, status, 0),
       Event::Drained { id } => (kind::DRAINED, id, None, 0, 0),
       Event::WriteFailed { id, errno } => (kind::WRITE_FAILED, id, None, errno, 0),
       Event::RelayChunk { id, lane, bytes } => {
