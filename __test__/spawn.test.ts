@@ -183,27 +183,31 @@ test('the same without the limit: spawn resolves and the file holds every byte',
   t.deepEqual(JSON.parse(run.stdout), { status: OK, size: 100000 }, run.stderr)
 })
 
-test('a slow file as stdout stalls no other pty: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive', async (t) => {
+/** What another spawn() to another file, started while the slow file's call is held, must have
+ * done by then: a second file thread takes its write. */
+const OTHER_FILE = { otherFileOutput: 'other file\r\n', otherFileStatus: OK }
+
+test('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   fs.writeFileSync(file, '')
   const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=write', '-e', 'inject=write:delay_enter=5s', '-P', file, '--']
   const run = await runNode('spawn-slow-file.js', ['stdout', file], { wrapper: strace })
   t.deepEqual(
     JSON.parse(run.stdout),
-    { otherOutput: 'other\r\n', otherStatus: OK, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: 'first\r\n' },
+    { otherOutput: 'other\r\n', otherStatus: OK, ...OTHER_FILE, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: 'first\r\n' },
     run.stderr,
   )
 })
 
-test('a slow file as stdin stalls no other pty: while spawn\'s read of it is held (strace delays it 5 s), another child\'s output and exit arrive', async (t) => {
+test('a slow file as stdin stalls no other pty and no other file: while spawn\'s read of it is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   fs.writeFileSync(file, 'first\n')
-  const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=read', '-e', 'inject=read:delay_enter=5s', '-P', file, '--']
+  const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=read', '-e', 'inject=read:delay_enter=5s:when=1', '-P', file, '--']
   const run = await runNode('spawn-slow-file.js', ['stdin', file], { wrapper: strace })
   const seen = JSON.parse(run.stdout)
   t.deepEqual(
     { ...seen, output: undefined },
-    { otherOutput: 'other\r\n', otherStatus: OK, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: undefined },
+    { otherOutput: 'other\r\n', otherStatus: OK, ...OTHER_FILE, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: undefined },
     run.stderr,
   )
   // The terminal echoes the line; then the child's answer.

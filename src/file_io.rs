@@ -4,14 +4,16 @@
 //! comes from) the page cache, or when the filesystem lets it, which on a network filesystem, a
 //! stalled disk or under dirty-page throttling can take seconds. Done on the reactor, that call
 //! would stall the I/O and exits of every other pty in the process. So each read or write of a
-//! file goes to one file thread (shared by all relays), which hands the buffer back through the
-//! reactor when done. Meanwhile the relay gathers output into its other buffer, up to a limit,
+//! file goes to a file thread, which hands the buffer back through the reactor when done. One
+//! thread serves every relay while the files are quick; when every thread is busy (one may be
+//! stuck on a dead mount) another is added, up to a few, and the extra ones end once idle. Meanwhile the relay gathers output into its other buffer, up to a limit,
 //! then stops reading: the child blocks on a full terminal, as behind a slow pipe; input simply
 //! waits for its read.
 
+use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::mpsc::{channel, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use crate::reactor::{reactor, Command};
 
@@ -40,7 +42,8 @@ pub enum FileDone {
 }
 
 impl FileJob {
-  fn run(self) {
+  /// Does the read or write; returns what the relay is to hear of it.
+  fn perform(self) -> Command {
     let FileJob {
       id,
       fd,
@@ -51,45 +54,101 @@ impl FileJob {
       FileOp::Write => FileDone::Written(write_all(fd.as_raw_fd(), &bytes).err()),
       FileOp::Read => FileDone::Read(read_once(fd.as_raw_fd(), &mut bytes)),
     };
-    reactor().send(Command::FileDone(id, done, bytes));
+    Command::FileDone(id, done, bytes)
   }
 }
 
-static FILE_THREAD: Mutex<Option<Sender<FileJob>>> = Mutex::new(None);
+/// File threads at most. A file on a dead mount holds one thread for as long as its call hangs;
+/// the others go on serving every other relay's files.
+const MAX_FILE_THREADS: usize = 8;
 
-/// Starts the file thread unless it runs. Started with the reactor, so that the process's
+/// How long a file thread beyond the first waits for work before it ends, so that a burst of
+/// file I/O leaves the process with its usual threads again.
+const SPARE_IDLE: Duration = Duration::from_secs(1);
+
+/// Jobs not yet taken, and the threads that take them.
+struct Pool {
+  queue: VecDeque<FileJob>,
+  threads: usize,
+  /// Threads inside a read or write.
+  busy: usize,
+}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+  queue: VecDeque::new(),
+  threads: 0,
+  busy: 0,
+});
+static WORK: Condvar = Condvar::new();
+
+/// Starts the first file thread unless it runs. Started with the reactor, so that the process's
 /// thread count is the same constant whether or not a file is ever used.
-pub fn start() -> bool {
-  let mut thread = FILE_THREAD.lock().unwrap();
-  if thread.is_none() {
-    let (sender, receiver) = channel::<FileJob>();
-    let started = std::thread::Builder::new()
-      .name("napi-pty-file".into())
-      // It only loops over read(2) and write(2): a small stack is plenty.
-      .stack_size(128 * 1024)
-      .spawn(move || receiver.into_iter().for_each(FileJob::run));
-    if started.is_ok() {
-      *thread = Some(sender);
-    }
+pub fn start() {
+  let mut pool = POOL.lock().unwrap();
+  if pool.threads == 0 {
+    add_thread(&mut pool);
   }
-  thread.is_some()
 }
 
-/// Hands `job` to the file thread. When no thread can be had (EAGAIN from `pthread_create`),
-/// runs it here instead, as for any always-ready endpoint; either way its outcome reaches the
-/// relay as a [`Command::FileDone`].
+/// Hands `job` to a file thread, adding one when every thread is busy (up to
+/// [`MAX_FILE_THREADS`]). When no thread can be had at all (EAGAIN from `pthread_create`), runs
+/// it here instead, as for any always-ready endpoint; either way its outcome reaches the relay
+/// as a [`Command::FileDone`].
 pub fn submit(job: FileJob) {
-  let job = if start() {
-    let thread = FILE_THREAD.lock().unwrap();
-    // The thread never ends while a sender exists, so the send fails only in theory.
-    match thread.as_ref().unwrap().send(job) {
-      Ok(()) => return,
-      Err(refused) => refused.0,
+  let mut pool = POOL.lock().unwrap();
+  if pool.busy + pool.queue.len() >= pool.threads && pool.threads < MAX_FILE_THREADS {
+    add_thread(&mut pool);
+  }
+  if pool.threads == 0 {
+    drop(pool);
+    reactor().send(job.perform());
+    return;
+  }
+  pool.queue.push_back(job);
+  drop(pool);
+  WORK.notify_one();
+}
+
+fn add_thread(pool: &mut Pool) {
+  let first = pool.threads == 0;
+  let started = std::thread::Builder::new()
+    .name("napi-pty-file".into())
+    // It only loops over read(2) and write(2): a small stack is plenty.
+    .stack_size(128 * 1024)
+    .spawn(move || serve(first));
+  if started.is_ok() {
+    pool.threads += 1;
+  }
+}
+
+/// A file thread's life: take jobs until, if it is not the first, none came for a while.
+fn serve(first: bool) {
+  let mut pool = POOL.lock().unwrap();
+  loop {
+    if let Some(job) = pool.queue.pop_front() {
+      pool.busy += 1;
+      drop(pool);
+      let outcome = job.perform();
+      // Free again before the relay hears of it: the next job it sends at once finds this
+      // thread rather than starting another.
+      POOL.lock().unwrap().busy -= 1;
+      reactor().send(outcome);
+      pool = POOL.lock().unwrap();
+      continue;
     }
-  } else {
-    job
-  };
-  job.run();
+    let timed_out = if first {
+      pool = WORK.wait(pool).unwrap();
+      false
+    } else {
+      let (guard, wait) = WORK.wait_timeout(pool, SPARE_IDLE).unwrap();
+      pool = guard;
+      wait.timed_out()
+    };
+    if timed_out && pool.queue.is_empty() {
+      pool.threads -= 1;
+      return;
+    }
+  }
 }
 
 /// Writes all of `data`; the errno of the write that failed otherwise (the bytes before it were

@@ -5,7 +5,7 @@
 //! flags belong to whoever else shares them (the user's shell, a parent process). A pipe or
 //! terminal is reopened through `/proc/self/fd` to get a description of our own that may be
 //! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; `/dev/null` and its kind never
-//! block; a regular file is read or written on the file thread (`file_io.rs`), since that can.
+//! block; a regular file is read or written on a file thread (`file_io.rs`), since that can.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -16,7 +16,7 @@ use crate::file_io::{self, FileDone, FileJob, FileOp};
 use crate::pty::{collect_stranded, eof_sequence, read_available, STRANDABLE_AFTER};
 use crate::reactor::READ_CHUNK;
 
-/// The most output gathered for a file while the file thread writes the chunk before.
+/// The most output gathered for a file while a file thread writes the chunk before.
 const FILE_BATCH: usize = 1024 * 1024;
 
 /// How an endpoint is read and written without changing flags anyone else sees.
@@ -31,23 +31,23 @@ enum Access {
   Probe,
   /// Devices that are always ready (and cannot be polled), such as `/dev/null`.
   Always,
-  /// A regular file or block device, read or written on the file thread: never "would block",
+  /// A regular file or block device, read or written on a file thread: never "would block",
   /// but a call may take as long as the disk or a network filesystem does.
   File,
 }
 
 /// This process's stdin or stdout as the relay uses it.
 pub struct Endpoint {
-  /// Shared with the file thread while it reads or writes it.
+  /// Shared with a file thread while it reads or writes it.
   fd: Arc<OwnedFd>,
   access: Access,
   /// Readiness as last learned: set by an event (or always, for `Always`), cleared by EAGAIN.
   pub ready: bool,
-  /// A chunk is with the file thread (`File` only).
+  /// A chunk is with a file thread (`File` only).
   writing: bool,
-  /// The file thread's last write failed with this errno (`File` only).
+  /// The last write failed with this errno (`File` only).
   failed: Option<i32>,
-  /// Where the file thread's read of it stands (`File` stdin only).
+  /// Where the read of it stands (`File` stdin only).
   file_read: FileRead,
 }
 
@@ -305,7 +305,7 @@ pub struct Relay {
   pub done: bool,
   /// Bytes read from the master so far.
   pub output_read: u64,
-  /// The buffer the file thread gave back, for the output lane's next chunk.
+  /// The buffer a file thread gave back, for the output lane's next chunk.
   spare: Vec<u8>,
 }
 
@@ -366,8 +366,8 @@ impl Relay {
           continue;
         }
         if !stdout.writing {
-          // The whole chunk goes to the file thread; the lane reads on into the buffer the
-          // file thread gave back last.
+          // The whole chunk goes to a file thread; the lane reads on into the buffer
+          // that came back last.
           let mut bytes = std::mem::replace(&mut lane.buf, std::mem::take(&mut self.spare));
           bytes.drain(..lane.start);
           lane.start = 0;
@@ -380,7 +380,7 @@ impl Relay {
           stdout.writing = true;
           continue;
         }
-        // The file thread has the chunk before: gather the next one, up to a limit (a hooked lane
+        // A file thread has the chunk before: gather the next one, up to a limit (a hooked lane
         // hands each chunk to JavaScript as it is read, so it waits instead).
         if lane.hooked || lane.buf.len() >= FILE_BATCH {
           return false;
@@ -431,7 +431,7 @@ impl Relay {
     }
   }
 
-  /// The file thread is done with a chunk: `errno` if its write failed, and its buffer back.
+  /// A file thread is done with a chunk: `errno` if its write failed, and its buffer back.
   fn written(&mut self, errno: Option<i32>, mut bytes: Vec<u8>) {
     if let Some(stdout) = self.stdout.as_mut() {
       stdout.writing = false;
@@ -493,7 +493,7 @@ impl Relay {
             result
           }
           FileRead::Idle => {
-            // The lane is empty: its buffer goes to the file thread and comes back filled.
+            // The lane is empty: its buffer goes to a file thread and comes back filled.
             let mut bytes = std::mem::take(&mut self.input.buf);
             bytes.reserve(READ_CHUNK);
             file_io::submit(FileJob {
@@ -550,7 +550,7 @@ impl Relay {
     }
   }
 
-  /// The file thread read stdin: how it went, and the lane's buffer back with what it read;
+  /// A file thread read stdin: how it went, and the lane's buffer back with what it read;
   /// `pump_input` takes it from there.
   fn file_read(&mut self, result: Result<usize, i32>, bytes: Vec<u8>) {
     // Input may have ended meanwhile (the child hung up): then the bytes are of no use.
