@@ -184,8 +184,8 @@ test('the same without the limit: spawn resolves and the file holds every byte',
 })
 
 /** What another spawn() to another file, started while the slow file's call is held, must have
- * done by then: a second file thread takes its write. */
-const OTHER_FILE = { otherFileOutput: 'other file\r\n', otherFileStatus: OK }
+ * done by then: a second file thread takes its write, and ends once idle. */
+const OTHER_FILE = { otherFileOutput: 'other file\r\n', otherFileStatus: OK, fileThreadsWhileHeld: 2, fileThreadsAfter: 1 }
 
 test('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)

@@ -6,9 +6,9 @@
 //! would stall the I/O and exits of every other pty in the process. So each read or write of a
 //! file goes to a file thread, which hands the buffer back through the reactor when done. One
 //! thread serves every relay while the files are quick; when every thread is busy (one may be
-//! stuck on a dead mount) another is added, up to a few, and the extra ones end once idle. Meanwhile the relay gathers output into its other buffer, up to a limit,
-//! then stops reading: the child blocks on a full terminal, as behind a slow pipe; input simply
-//! waits for its read.
+//! stuck on a dead mount) another is added, up to a few, and the extra ones end once idle.
+//! Meanwhile the relay gathers output into its other buffer, up to a limit, then stops reading:
+//! the child blocks on a full terminal, as behind a slow pipe; input simply waits for its read.
 
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
