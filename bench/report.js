@@ -140,10 +140,8 @@ function summarize(json) {
  */
 function pairedRatios(json, scenario, peer, ref, value) {
   const byRep = (name) => new Map(json.results.filter((r) => r.scenario === scenario && r.peer === name && r.data && !r.data.error).map((r) => [r.rep, value(r.data)]))
-  const mine = byRep(peer)
   const theirs = byRep(ref)
-  const ratios = [...mine].filter(([rep]) => theirs.has(rep)).map(([rep, v]) => ratio(v, theirs.get(rep)))
-  const v = ratios.filter((x) => x !== undefined)
+  const v = [...byRep(peer)].map(([rep, mine]) => ratio(mine, theirs.get(rep))).filter((x) => x !== undefined)
   return v.length ? { median: median(v), min: Math.min(...v), max: Math.max(...v), n: v.length } : undefined
 }
 
