@@ -363,6 +363,38 @@ test('output waiting in the terminal before the first read comes first, whole an
   t.deepEqual(wrong, [])
 })
 
+test('output that keeps coming is gathered into fewer chunks than the child wrote', async (t) => {
+  // 400 writes of 1,000 bytes, 0.2 ms apart: when every read went to JavaScript at once they
+  // came as 377-382 chunks; gathered while they stream, as about 55.
+  const script = 'import os, time\nfor _ in range(400):\n    os.write(1, b"x" * 1000)\n    time.sleep(0.0002)\n'
+  const child = await fork([PYTHON, '-c', script])
+  let chunks = 0
+  let bytes = 0
+  child.on('data', (chunk: Buffer) => {
+    chunks++
+    bytes += chunk.length
+  })
+  await once(child, 'end')
+  t.is(bytes, 400_000)
+  t.log(`${chunks} chunks`)
+  t.true(chunks <= 200, `${chunks} chunks`)
+})
+
+test('output held back while it streams still arrives once the child goes quiet', async (t) => {
+  // The child floods, then waits for a line: unless the held chunk goes out on its own, the
+  // last bytes never arrive and the child never exits.
+  const child = await fork(['sh', '-c', 'head -c 300000 /dev/zero; read line'])
+  let bytes = 0
+  await new Promise<void>((resolve) => {
+    child.on('data', (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes === 300_000) resolve()
+    })
+  })
+  child.write('\n')
+  t.deepEqual(await child.wait(), { exitCode: 0, signal: null, status: 0 })
+})
+
 test('output chunks are Buffers over the bytes the reactor read: a transfer cannot detach them (Node copies)', async (t) => {
   const run = await runNode('output-chunks.js')
   t.deepEqual(JSON.parse(run.stdout), { exact: true, many: true, detached: false }, run.stderr)

@@ -259,17 +259,25 @@ mod tests {
     let pair = open_pty(WindowSize { cols: 80, rows: 24 }).unwrap();
     let slave = pair.slave.as_raw_fd();
     nix::unistd::write(&pair.slave, b"hi\n").unwrap();
-    let mut buf = [0u8; 16];
-    let n = nix::unistd::read(&pair.master, &mut buf).unwrap();
-    assert_eq!(&buf[..n], b"hi\r\n");
+    // The terminal may hand the line over in more than one read.
+    let read_exactly = |fd: &OwnedFd, len: usize| {
+      let mut got = Vec::new();
+      let mut buf = [0u8; 16];
+      while got.len() < len {
+        let n = nix::unistd::read(fd, &mut buf).unwrap();
+        assert!(n > 0, "end of file after {got:?}");
+        got.extend_from_slice(&buf[..n]);
+      }
+      got
+    };
+    assert_eq!(read_exactly(&pair.master, 4), b"hi\r\n");
     // Input is echoed back to the master; disable echo so only the slave sees it.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
     unsafe { libc::tcgetattr(slave, &mut t) };
     t.c_lflag &= !libc::ECHO;
     unsafe { libc::tcsetattr(slave, libc::TCSANOW, &t) };
     nix::unistd::write(&pair.master, b"yo\n").unwrap();
-    let n = nix::unistd::read(&pair.slave, &mut buf).unwrap();
-    assert_eq!(&buf[..n], b"yo\n");
+    assert_eq!(read_exactly(&pair.slave, 3), b"yo\n");
   }
 
   #[test]

@@ -42,6 +42,11 @@ pub const READ_CHUNK: usize = 64 * 1024;
 pub const DELIVERY_CHUNK: usize = 124 * 1024;
 /// Chunks read but not yet handed to JavaScript, per pty.
 pub const MAX_INFLIGHT: u32 = 4;
+/// While output streams (the master had more within this long of the last read), a part-filled
+/// chunk waits up to this long for more before it goes to JavaScript. A flood read as it comes
+/// then reaches JavaScript in full chunks: per 256 MiB about 2,100 events instead of 4,000 to
+/// 26,000, and the JS thread's CPU 204 ms instead of 382 (medians of 8 alternating runs).
+pub const STREAM_HOLD: Duration = Duration::from_millis(2);
 /// After the child has exited while some other process (a grandchild) still holds the terminal,
 /// how long the master may stay silent before the output is declared complete...
 pub const EXIT_GRACE: Duration = Duration::from_millis(100);
@@ -273,6 +278,12 @@ pub struct Entry {
   scheduled: Vec<Instant>,
   /// Output bytes handed to JavaScript so far (see [`STRANDABLE_AFTER`]).
   delivered: u64,
+  /// A part-filled chunk held back while output streams (see [`STREAM_HOLD`]).
+  held: Vec<u8>,
+  /// When `held` goes to JavaScript at the latest.
+  held_until: Option<Instant>,
+  /// When the master last gave bytes.
+  last_read: Option<Instant>,
 }
 
 /// A freshly forked child, to be handed to the reactor.
@@ -332,6 +343,9 @@ pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
     relay: None,
     scheduled: Vec::new(),
     delivered: 0,
+    held: Vec::new(),
+    held_until: None,
+    last_read: None,
   })));
   Ok(shared)
 }
@@ -557,6 +571,9 @@ impl Loop {
           None => entry.finish_output(),
         }
       }
+      if entry.held_until.is_some_and(|h| h <= now) {
+        entry.readable = true;
+      }
       if entry.kill_at.is_some_and(|k| k <= now) {
         entry.kill_at = None;
         if !entry.exited {
@@ -583,9 +600,14 @@ impl Loop {
       entry.grace = None;
       entry.grace_max = None;
     }
-    for at in [entry.grace, entry.grace_max, entry.kill_at]
-      .into_iter()
-      .flatten()
+    for at in [
+      entry.grace,
+      entry.grace_max,
+      entry.kill_at,
+      entry.held_until,
+    ]
+    .into_iter()
+    .flatten()
     {
       if !entry.scheduled.contains(&at) {
         entry.scheduled.push(at);
@@ -775,6 +797,11 @@ impl Entry {
     if self.eof {
       return;
     }
+    if !self.held.is_empty() {
+      let held = std::mem::take(&mut self.held);
+      self.deliver(held);
+    }
+    self.held_until = None;
     self.eof = true;
     self.grace = None;
     self.grace_max = None;
@@ -829,9 +856,30 @@ impl Entry {
         return;
       }
       // A pty hands over at most a few KiB per read: gather what is there now into one chunk,
-      // so JavaScript sees one event per batch rather than one per 4 KiB.
-      spare.reserve_exact(DELIVERY_CHUNK);
+      // so JavaScript sees one event per batch rather than one per 4 KiB. While output keeps
+      // coming, a part-filled chunk also waits (at most STREAM_HOLD) for what follows; output
+      // after a pause (an echo, a prompt) goes at once.
+      if spare.is_empty() {
+        std::mem::swap(spare, &mut self.held);
+      }
+      spare.reserve_exact(DELIVERY_CHUNK - spare.len());
+      let before = spare.len();
       let stop = read_available(fd, spare);
+      let now = Instant::now();
+      let streaming = self
+        .last_read
+        .is_some_and(|t| now.duration_since(t) < STREAM_HOLD);
+      if spare.len() > before {
+        self.last_read = Some(now);
+      }
+      let due = self.held_until.is_some_and(|h| h <= now);
+      if stop == Some(libc::EAGAIN) && streaming && !due && !spare.is_empty() {
+        self.held = std::mem::take(spare);
+        self.held_until.get_or_insert(now + STREAM_HOLD);
+        self.readable = false;
+        return;
+      }
+      self.held_until = None;
       if !spare.is_empty() {
         let mut bytes = std::mem::take(spare);
         // V8 is told of the bytes a Buffer shows (`chunk.rs`), not of the capacity behind it.
