@@ -72,6 +72,7 @@ function summarize(json) {
         mibps: median(d.map((x) => x.bytes / MiB / (x.ms / 1000))),
         cpuMs: median(d.map((x) => x.cpuMs)),
         cpuMsPerGiB: median(d.map((x) => (x.cpuMs / x.bytes) * GiB)),
+        loopMs: median(d.map((x) => x.loopMs).filter((x) => x !== undefined)),
         rssMiB: median(d.map((x) => x.maxRssKiB / 1024)),
         bytes,
         exact: d.filter((x) => x.bytes === x.expectedBytes).length,
@@ -178,7 +179,11 @@ function targets(json, s) {
       const file = s.throughput['c-forkpty-file']
       const f = peer === 'napi-pty-spawn' && file ? ratio(p.cpuMsPerGiB, file.cpuMsPerGiB) : undefined
       const toFile = f === undefined ? undefined : `${fx(f)}× C writing to a file, ${fx(file.cpuMsPerGiB, 0)} ms/GiB`
-      const note = [toFile, paired((d) => d.cpuMs / d.bytes)].filter(Boolean).join('; ') || undefined
+      // What a thread that reads and a thread that receives cost C: this design's floor.
+      const floor = s.throughput['c-handoff']
+      const f2 = floor ? ratio(floor.cpuMsPerGiB, s.throughput[C].cpuMsPerGiB) : undefined
+      const toFloor = f2 === undefined ? undefined : `C with a reader and a receiver thread: ${fx(f2)}× C`
+      const note = [toFile, toFloor, paired((d) => d.cpuMs / d.bytes)].filter(Boolean).join('; ') || undefined
       add(`parent CPU per byte ≤ 1.1× C (${label(json, peer)})`, `${fx(c)}× C (${fx(p.cpuMsPerGiB, 0)} vs ${fx(s.throughput[C].cpuMsPerGiB, 0)} ms/GiB)`, c === undefined ? undefined : c <= 1.1, note)
     }
   }
@@ -292,15 +297,15 @@ function markdown(json, opts = {}) {
     const n = s.throughput['napi-pty']
     line(`## ${p.title}`)
     line()
-    line(`The child writes ${p.params.bytes} bytes (\`head -c ${p.params.bytes} /dev/zero\`); MiB/s to the last byte received, parent CPU (user + system, all threads) over the transfer, peak RSS of the parent. Median of ${p.reps} process${p.reps > 1 ? 'es' : ''} per peer. \`napi-pty\` reads through \`PtyProcess\` (\`'data'\` events); \`napi-pty spawn()\` copies natively to a file.`)
+    line(`The child writes ${p.params.bytes} bytes (\`head -c ${p.params.bytes} /dev/zero\`); MiB/s to the last byte received, parent CPU (user + system, all threads) over the transfer, of which the Node peers' event-loop thread, peak RSS of the parent. Median of ${p.reps} process${p.reps > 1 ? 'es' : ''} per peer. \`napi-pty\` reads through \`PtyProcess\` (\`'data'\` events); \`napi-pty spawn()\` copies natively to a file. “C reader + receiver thread” (bench/peers/handoff.c) reads on one thread and hands each chunk (up to 124 KiB, at most 4 queued) to a second thread that frees it at once: the least a design that reads off the event loop can cost.`)
     line()
     table(
-      ['peer', 'MiB/s', '÷ napi-pty', '÷ C', 'parent CPU (ms)', 'CPU ÷ C', 'peak RSS (MiB)', 'bytes exact'],
+      ['peer', 'MiB/s', '÷ napi-pty', '÷ C', 'parent CPU (ms)', 'CPU ÷ C', 'event loop (ms)', 'peak RSS (MiB)', 'bytes exact'],
       peersOf('throughput').map((k) => {
         const x = s.throughput[k]
-        if (!x) return [L(k), '—', '', '', '', '', '', 'no run']
+        if (!x) return [L(k), '—', '', '', '', '', '', '', 'no run']
         const exact = x.exact === x.runs ? `${x.exact}/${x.runs}` : `**${x.exact}/${x.runs}** (short: ${x.short.slice(0, 3).join(', ')})`
-        return [L(k), f(x.mibps, 0), r(x.mibps, n?.mibps), r(x.mibps, c?.mibps), f(x.cpuMs, 0), r(x.cpuMsPerGiB, c?.cpuMsPerGiB), f(x.rssMiB, 0), exact + (x.dataRuns < x.runs ? ` ⚠ ${x.runs - x.dataRuns} runs without figures` : '')]
+        return [L(k), f(x.mibps, 0), r(x.mibps, n?.mibps), r(x.mibps, c?.mibps), f(x.cpuMs, 0), r(x.cpuMsPerGiB, c?.cpuMsPerGiB), x.loopMs === undefined ? '—' : f(x.loopMs, 0), f(x.rssMiB, 0), exact + (x.dataRuns < x.runs ? ` ⚠ ${x.runs - x.dataRuns} runs without figures` : '')]
       }),
     )
   }
@@ -377,7 +382,7 @@ function markdown(json, opts = {}) {
       ['peer', 'wall (s)', 'all started (ms)', 'threads idle → peak', 'fds per child', 'peak RSS (MiB)', 'RSS ÷ napi-pty', 'output & exit seen'],
       peersOf('concurrency').map((k) => {
         const x = s.concurrency[k]
-        if (!x) return [L(k), '—', '', '', '', '', '', 'no run']
+        if (!x) return [L(k), '—', '', '', '', '', '', '', 'no run']
         const th = x.baseThreads === undefined ? '—' : `${x.baseThreads} → ${x.peakThreads}`
         return [L(k), f(x.wallMs / 1000, 2), f(x.spawnMs, 0), th, f(x.fdsPerChild, 2), f(x.rssMiB, 0), r(x.rssMiB, n?.rssMiB), `${x.complete}/${x.runs} runs complete${ok(x)}`]
       }),

@@ -54,6 +54,9 @@ const PEERS = [
   { key: 'c-forkpty', label: 'C forkpty (reference)', kind: 'c' },
   // The same, writing each read to a file: what `spawn()` to a file is compared with as well.
   { key: 'c-forkpty-file', label: 'C forkpty → file', kind: 'c', env: { FORKPTY_OUT_DIR: os.tmpdir() } },
+  // One thread reads, another receives each chunk (bench/peers/handoff.c): the floor of the
+  // design napi-pty's reactor and JS thread share, measured beside it.
+  { key: 'c-handoff', label: 'C reader + receiver thread', kind: 'c', program: 'handoff' },
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -69,7 +72,7 @@ function scenarios(quick) {
     {
       key: 'throughput',
       title: '1. Throughput',
-      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file'],
+      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff'],
       reps: quick ? 1 : 5,
       timeout: quick ? 60 : 300,
       params: { bytes: quick ? 16 * MiB : 256 * MiB },
@@ -154,17 +157,17 @@ function checkPeers(selected) {
     else if (peer.kind === 'python') {
       const r = spawnSync('python3', ['-c', 'import pty, select, resource'], { encoding: 'utf8' })
       reason = r.status === 0 ? undefined : `python3 unavailable: ${(r.stderr || r.error?.message || '').trim()}`
-    } else if (peer.kind === 'c') reason = buildC()
+    } else if (peer.kind === 'c') reason = buildC(peer.program)
     status[peer.key] = { label: peer.label, available: !reason, reason }
   }
   return status
 }
 
-/** Compiles the C reference into bench/build; returns why not, if it cannot. */
-function buildC() {
+/** Compiles a C program of bench/peers into bench/build; returns why not, if it cannot. */
+function buildC(program = 'forkpty') {
   fs.mkdirSync(BUILD, { recursive: true })
-  const out = path.join(BUILD, 'forkpty')
-  const r = spawnSync(process.env.CC || 'cc', ['-O2', '-o', out, path.join(BENCH, 'peers', 'forkpty.c'), '-lutil'], { encoding: 'utf8' })
+  const out = path.join(BUILD, program)
+  const r = spawnSync(process.env.CC || 'cc', ['-O2', '-pthread', '-o', out, path.join(BENCH, 'peers', `${program}.c`), '-lutil'], { encoding: 'utf8' })
   if (r.status !== 0) return `cc failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`
   return undefined
 }
@@ -178,6 +181,10 @@ function commandFor(peer, scenario, params) {
   }
   if (peer.kind === 'python') {
     return ['python3', [path.join(BENCH, 'peers', 'python_pty.py'), JSON.stringify({ peer: peer.key, scenario, params })]]
+  }
+  if (peer.program === 'handoff') {
+    if (scenario !== 'throughput') throw new Error(`no ${peer.key} command for ${scenario}`)
+    return [path.join(BUILD, 'handoff'), ['head', '-c', String(params.bytes), '/dev/zero']]
   }
   // The C reference: forkpty MIB RUNS CONC PROGRAM [ARG...]
   const bin = path.join(BUILD, 'forkpty')
