@@ -859,7 +859,8 @@ impl Entry {
       // so JavaScript sees one event per batch rather than one per 4 KiB. While output keeps
       // coming, a part-filled chunk also waits (at most STREAM_HOLD) for what follows; output
       // after a pause (an echo, a prompt) goes at once.
-      if spare.is_empty() {
+      if !self.held.is_empty() {
+        // `spare` is empty here: every chunk read is delivered or held before the loop turns.
         std::mem::swap(spare, &mut self.held);
       }
       spare.reserve_exact(DELIVERY_CHUNK - spare.len());
