@@ -72,7 +72,7 @@ function summarize(json) {
         mibps: median(d.map((x) => x.bytes / MiB / (x.ms / 1000))),
         cpuMs: median(d.map((x) => x.cpuMs)),
         cpuMsPerGiB: median(d.map((x) => (x.cpuMs / x.bytes) * GiB)),
-        loopMs: median(d.map((x) => x.loopMs).filter((x) => x !== undefined)),
+        loopMs: median(d.map((x) => x.loopMs)),
         rssMiB: median(d.map((x) => x.maxRssKiB / 1024)),
         bytes,
         exact: d.filter((x) => x.bytes === x.expectedBytes).length,
@@ -181,8 +181,8 @@ function targets(json, s) {
       const toFile = f === undefined ? undefined : `${fx(f)}× C writing to a file, ${fx(file.cpuMsPerGiB, 0)} ms/GiB`
       // What a thread that reads and a thread that receives cost C: this design's floor.
       const floor = s.throughput['c-handoff']
-      const f2 = floor ? ratio(floor.cpuMsPerGiB, s.throughput[C].cpuMsPerGiB) : undefined
-      const toFloor = f2 === undefined ? undefined : `C with a reader and a receiver thread: ${fx(f2)}× C`
+      const floorRatio = floor ? ratio(floor.cpuMsPerGiB, s.throughput[C].cpuMsPerGiB) : undefined
+      const toFloor = floorRatio === undefined ? undefined : `C with a reader and a receiver thread: ${fx(floorRatio)}× C`
       const note = [toFile, toFloor, paired((d) => d.cpuMs / d.bytes)].filter(Boolean).join('; ') || undefined
       add(`parent CPU per byte ≤ 1.1× C (${label(json, peer)})`, `${fx(c)}× C (${fx(p.cpuMsPerGiB, 0)} vs ${fx(s.throughput[C].cpuMsPerGiB, 0)} ms/GiB)`, c === undefined ? undefined : c <= 1.1, note)
     }
@@ -382,7 +382,7 @@ function markdown(json, opts = {}) {
       ['peer', 'wall (s)', 'all started (ms)', 'threads idle → peak', 'fds per child', 'peak RSS (MiB)', 'RSS ÷ napi-pty', 'output & exit seen'],
       peersOf('concurrency').map((k) => {
         const x = s.concurrency[k]
-        if (!x) return [L(k), '—', '', '', '', '', '', '', 'no run']
+        if (!x) return [L(k), '—', '', '', '', '', '', 'no run']
         const th = x.baseThreads === undefined ? '—' : `${x.baseThreads} → ${x.peakThreads}`
         return [L(k), f(x.wallMs / 1000, 2), f(x.spawnMs, 0), th, f(x.fdsPerChild, 2), f(x.rssMiB, 0), r(x.rssMiB, n?.rssMiB), `${x.complete}/${x.runs} runs complete${ok(x)}`]
       }),

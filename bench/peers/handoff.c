@@ -3,7 +3,8 @@
 // the master without blocking until EAGAIN, gathering up to 124 KiB per chunk, and queues each
 // chunk for a second thread, waking it through an eventfd when it waits; that thread frees each
 // chunk at once (the best case: JavaScript keeps a Buffer until the GC collects it). At most 4
-// chunks are queued, as napi-pty's credit allows.
+// chunks are queued, as napi-pty's credit allows. With HANDOFF_KEEP=N the receiver frees each
+// chunk only once N newer ones have come, as garbage Buffers wait for V8's collector.
 // usage: handoff PROGRAM [ARG...]; prints the lines forkpty.c prints for one child and one run.
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,9 @@ static void drain(int fd) { uint64_t n; while (read(fd, &n, 8) < 0 && errno == E
 
 static void *receiver(void *arg) {
   (void)arg;
+  const char *keep_env = getenv("HANDOFF_KEEP");
+  int keep = keep_env ? atoi(keep_env) : 0, kept = 0;
+  char **kept_chunks = keep > 0 ? calloc(keep, sizeof *kept_chunks) : 0;
   for (;;) {
     pthread_mutex_lock(&lock);
     if (head == tail) {
@@ -56,7 +60,13 @@ static void *receiver(void *arg) {
     if (!c.len) return 0;
     if (!received) first_at = now() - t0;
     received += c.len;
-    free(c.bytes);
+    if (kept_chunks) {
+      free(kept_chunks[kept]);  // the chunk kept `keep` chunks ago (free(NULL) at first)
+      kept_chunks[kept] = c.bytes;
+      kept = (kept + 1) % keep;
+    } else {
+      free(c.bytes);
+    }
     atomic_fetch_sub(&queued, 1);
     if (atomic_exchange(&reader_waits, 0)) poke(to_reader);
   }
