@@ -235,7 +235,9 @@ function targets(json, s) {
   }
   if (s.idle?.['napi-pty'] && s.idle?.[C]) {
     const r = ratio(s.idle['napi-pty'].cpuWindowMs, s.idle[C].cpuWindowMs)
-    add('idle parent CPU ≤ 2× C', `${fx(s.idle['napi-pty'].cpuWindowMs, 1)} vs ${fx(s.idle[C].cpuWindowMs, 1)} ms (${fx(r, 1)}× C)`, r === undefined ? undefined : r <= 2)
+    const node = s.idle['node-child-process']
+    const nodeNote = node ? `Node's child_process without a pty: ${fx(ratio(node.cpuWindowMs, s.idle[C].cpuWindowMs), 1)}× C` : undefined
+    add('idle parent CPU ≤ 2× C', `${fx(s.idle['napi-pty'].cpuWindowMs, 1)} vs ${fx(s.idle[C].cpuWindowMs, 1)} ms (${fx(r, 1)}× C)`, r === undefined ? undefined : r <= 2, nodeNote)
   }
   return t
 }
@@ -395,7 +397,7 @@ function markdown(json, opts = {}) {
     const c = s.idle['c-forkpty']
     line(`## ${p.title}`)
     line()
-    line(`${p.params.children} children \`sleep ${p.params.sleep}\`; parent CPU (user + system, all threads) from the moment all of them are running until every exit is reported. Median of ${p.reps} processes.`)
+    line(`${p.params.children} children \`sleep ${p.params.sleep}\`; parent CPU (user + system, all threads) from the moment all of them are running until every exit is reported. Median of ${p.reps} processes.${s.idle['node-child-process'] ? ' “Node child_process, no pty” runs the same children with Node’s own `child_process.spawn`, the output through a pipe: what a Node process pays to hear of these exits, whatever library it uses.' : ''}`)
     line()
     table(
       ['peer', 'parent CPU (ms)', '÷ napi-pty', '÷ C', 'wall (s)', 'CPU to start them (ms)', 'threads idle → peak'],

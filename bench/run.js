@@ -57,6 +57,9 @@ const PEERS = [
   // One thread reads, another receives each chunk (bench/peers/handoff.c): the floor of the
   // design napi-pty's reactor and JS thread share, measured beside it.
   { key: 'c-handoff', label: 'C reader + receiver thread', kind: 'c', program: 'handoff' },
+  // Not a pty: Node's own child_process with the output through a pipe (idle only), what Node
+  // costs to hear of children's exits whatever the library.
+  { key: 'node-child-process', label: 'Node child_process, no pty', kind: 'node' },
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +124,7 @@ function scenarios(quick) {
     {
       key: 'idle',
       title: '7. Idle',
-      peers: [...ALL_NODE, 'python-fork', 'c-forkpty'],
+      peers: [...ALL_NODE, 'python-fork', 'c-forkpty', 'node-child-process'],
       reps: quick ? 1 : 5,
       timeout: quick ? 60 : 120,
       params: { children: 50, sleep: quick ? 1 : 5 },
@@ -145,7 +148,7 @@ function checkPeers(selected) {
     if (!selected.includes(peer.key)) continue
     let reason
     if (peer.key.startsWith('napi-pty')) reason = napiReason
-    else if (peer.kind === 'node') {
+    else if (peer.kind === 'node' && peer.module) {
       reason = nodeModulesOk(peer.module)
       // node-pty ships no Linux binary and npm may not have run its install script: build it
       // once from source (node-gyp), then look again.

@@ -70,12 +70,31 @@ function ruspty() {
   }
 }
 
+// Not a pty: Node's own child_process, the child's output through one pipe. What Node itself
+// costs to run children and hear of their exits, whichever pty library is used (idle only).
+function childProcess() {
+  const { spawn } = require('node:child_process')
+  return {
+    start(argv, on) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] })
+        child.stdout.on('data', on.data)
+        // 'close': the exit and the end of the output, as the pty peers report them.
+        child.once('close', () => on.exit())
+        child.once('spawn', () => resolve(child))
+        child.once('error', reject)
+      })
+    },
+  }
+}
+
 const PEERS = {
   'napi-pty': napiPty,
   'napi-pty-forkpath': napiPty, // the same code; run.js sets NAPI_PTY_STRATEGY=fork
   'node-pty': () => nodePty('node-pty'),
   'lydell-node-pty': () => nodePty('@lydell/node-pty'),
   ruspty,
+  'node-child-process': childProcess,
 }
 
 // napi-pty's spawn(): the native copy loop from the master to an fd; no JavaScript on the data path.
