@@ -865,11 +865,14 @@ impl Entry {
       }
       spare.reserve_exact(DELIVERY_CHUNK - spare.len());
       let before = spare.len();
-      let stop = read_available(fd, spare);
-      let now = Instant::now();
+      // From the last bytes to this read's start: one read_available can itself last longer
+      // than STREAM_HOLD in a flood, which is streaming all the same.
+      let started = Instant::now();
       let streaming = self
         .last_read
-        .is_some_and(|t| now.duration_since(t) < STREAM_HOLD);
+        .is_some_and(|t| started.duration_since(t) < STREAM_HOLD);
+      let stop = read_available(fd, spare);
+      let now = Instant::now();
       if spare.len() > before {
         self.last_read = Some(now);
       }
