@@ -7,7 +7,8 @@
 // - lib/fork.ts: openpty, fork, getWindowSize, setWindowSize
 // - lib/spawn.ts: spawn and its hooks
 // - lib/pty-process.ts: PtyProcess, the Duplex a fork returns
-// - lib/events.ts: how the reactor's events reach PtyProcess objects
+// - lib/events.ts: the event protocol shared with the native core
+// - lib/registry.ts: how the reactor's events reach PtyProcess objects
 // - lib/validate.ts, lib/errors.ts: argument checks and Node-shaped errors
 // - lib/types.ts: the shared public types
 

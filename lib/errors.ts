@@ -3,9 +3,8 @@
 
 import * as util from 'node:util'
 
+import { SYS_ERROR_PREFIX } from './native'
 import type { SystemError } from './types'
-
-export const SYS_ERROR_PREFIX = 'napi-pty:sys:'
 
 export function systemError(errno: number, syscall: string, path?: string): SystemError {
   const [code, description] = util.getSystemErrorMap().get(-errno) ?? [

@@ -5,7 +5,7 @@
 import type * as Binding from '../binding'
 
 /** The npm package that carries the binary for this platform, as napi-rs names it. */
-export function platformPackage(): string {
+function platformPackage(): string {
   let abi = ''
   if (process.platform === 'linux') {
     const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
@@ -38,4 +38,7 @@ export type EventSink = Binding.EventSink
 export type NativePty = Binding.NativePty
 export type RawMode = Binding.RawMode
 export type ForkSpec = Binding.ForkSpec
+export type Kind = Binding.Kind
 export const { EventSink, RawMode, fork, openpty, getWindowSize, setWindowSize, isTerminal } = binding
+// Defined once, in `src/protocol.rs`; `lib/events.ts` says what each is.
+export const { Kind, LANE_INPUT, LANE_OUTPUT, EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, SYS_ERROR_PREFIX, stepSyscalls } = binding

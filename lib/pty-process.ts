@@ -4,7 +4,8 @@ import { Duplex } from 'node:stream'
 
 import type * as native from './native'
 import { callNative, stateError, systemError } from './errors'
-import { byId, DISPOSE_GRACE_MS, forget, active, Kind, releaseLoop, retainLoop, STEP_SYSCALLS, type RelayListener } from './events'
+import { DISPOSE_GRACE_MS, Kind, STEP_SYSCALLS, type RelayListener } from './events'
+import { active, byId, forget, releaseLoop, retainLoop } from './registry'
 import type { ExitStatus, WindowSize } from './types'
 import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
 

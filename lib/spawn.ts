@@ -4,7 +4,8 @@ import * as fs from 'node:fs'
 
 import * as native from './native'
 import { codedError, fromNative, systemError } from './errors'
-import { sink } from './events'
+import { LANE_INPUT } from './events'
+import { sink } from './registry'
 import { fork } from './fork'
 import type { PtyProcess } from './pty-process'
 import type { ExitStatus, ForkOptions, WindowSize } from './types'
@@ -31,8 +32,6 @@ export interface SpawnOptions extends ForkOptions {
   /** Aborting hangs up the child and rejects with an `AbortError` once the terminal is restored. */
   signal?: AbortSignal
 }
-
-const LANE_INPUT = 1
 
 function checkHook(value: unknown, name: string): SpawnHook | undefined {
   if (value === undefined || value === null) return undefined

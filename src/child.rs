@@ -7,7 +7,7 @@
 //! written. The parent learns which of the two happened from the reactor.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -240,13 +240,15 @@ pub fn fork_pty(spec: &ChildSpec, size: WindowSize, echo: bool) -> SysResult<For
   if !echo {
     set_echo(pair.slave.as_raw_fd(), false)?;
   }
-  let (report_rd, report_wr) = pipe_cloexec()?;
+  let (report_rd, report_wr) = crate::fd::pipe()?;
   let slave = pair.slave.as_raw_fd();
   let report_fd = report_wr.as_raw_fd();
 
   // Block every signal around the fork so the child cannot run a handler of the parent's
   // before it resets dispositions; the child clears its mask right before exec.
+  // SAFETY: sigset_t is plain data, for which all zeroes is a valid value.
   let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+  // SAFETY: as above.
   let mut saved: libc::sigset_t = unsafe { std::mem::zeroed() };
   // SAFETY: sigfillset writes the set we own; pthread_sigmask swaps this thread's mask.
   unsafe {
@@ -351,16 +353,6 @@ fn clone_vfork(spec: &ChildSpec, slave: RawFd, report: RawFd) -> libc::pid_t {
   }
 }
 
-fn pipe_cloexec() -> SysResult<(OwnedFd, OwnedFd)> {
-  let mut fds = [0 as RawFd; 2];
-  // SAFETY: pipe2 writes two fds into the array we own.
-  if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-    return Err(SysError::last("pipe2"));
-  }
-  // SAFETY: both fds were just created and are owned by nobody else.
-  Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
 /// Reads the child's report: `Ok(None)` once the exec succeeded (end-of-file),
 /// `Ok(Some((step, errno)))` when a step failed, `Err(EAGAIN)` if nothing is there yet.
 pub fn read_report(report: RawFd) -> Result<Option<(Step, i32)>, i32> {
@@ -409,7 +401,7 @@ unsafe fn child_main(spec: &ChildSpec, slave: RawFd, report: RawFd) -> ! {
       libc::_exit(127)
     }
   };
-  // SAFETY (whole block): each call is async-signal-safe and only passes memory owned by `spec`
+  // SAFETY: (whole block) each call is async-signal-safe and only passes memory owned by `spec`
   // or by this stack frame.
   unsafe {
     if libc::setsid() < 0 {

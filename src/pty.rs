@@ -5,12 +5,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{SysError, SysResult};
 
-/// A terminal's size in character cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowSize {
-  pub cols: u16,
-  pub rows: u16,
-}
+pub(crate) use crate::protocol::WindowSize;
 
 /// Both ends of a new pseudo-terminal. Both fds are close-on-exec from the moment they exist, so
 /// no child started by any thread of this process (`child_process` included) inherits them.
@@ -71,6 +66,7 @@ fn pts_name(master: RawFd) -> SysResult<String> {
 }
 
 pub fn get_window_size(fd: RawFd) -> SysResult<WindowSize> {
+  // SAFETY: plain data, for which all zeroes is a valid value.
   let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
   // SAFETY: TIOCGWINSZ writes one winsize into ws, which is valid for writes.
   if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0 {
@@ -101,6 +97,7 @@ pub fn set_window_size(fd: RawFd, size: WindowSize) -> SysResult<()> {
 /// terminal's EOF character (twice when a partial line is pending, since the first one only
 /// ends that line). Empty when the terminal is not in canonical mode, where no byte means EOF.
 pub fn eof_sequence(master: RawFd, line_pending: bool) -> SysResult<Vec<u8>> {
+  // SAFETY: plain data, for which all zeroes is a valid value.
   let mut t: libc::termios = unsafe { std::mem::zeroed() };
   // SAFETY: tcgetattr writes one termios into t; on Linux a master reports its slave's settings.
   if unsafe { libc::tcgetattr(master, &mut t) } != 0 {
@@ -119,6 +116,7 @@ pub fn eof_sequence(master: RawFd, line_pending: bool) -> SysResult<Vec<u8>> {
 
 /// Turns the terminal's echo of input on or off (on a pty, either end may be given).
 pub fn set_echo(fd: RawFd, on: bool) -> SysResult<()> {
+  // SAFETY: plain data, for which all zeroes is a valid value.
   let mut t: libc::termios = unsafe { std::mem::zeroed() };
   // SAFETY: tcgetattr writes one termios into t.
   if unsafe { libc::tcgetattr(fd, &mut t) } != 0 {
@@ -231,6 +229,7 @@ mod tests {
   use super::*;
 
   fn fd_flags(fd: RawFd) -> i32 {
+    // SAFETY: F_GETFD only reads the fd's flags.
     unsafe { libc::fcntl(fd, libc::F_GETFD) }
   }
 
@@ -272,9 +271,12 @@ mod tests {
     };
     assert_eq!(read_exactly(&pair.master, 4), b"hi\r\n");
     // Input is echoed back to the master; disable echo so only the slave sees it.
+    // SAFETY: plain data, for which all zeroes is a valid value.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: tcgetattr writes one termios into t.
     unsafe { libc::tcgetattr(slave, &mut t) };
     t.c_lflag &= !libc::ECHO;
+    // SAFETY: t is a valid termios for reads.
     unsafe { libc::tcsetattr(slave, libc::TCSANOW, &t) };
     nix::unistd::write(&pair.master, b"yo\n").unwrap();
     assert_eq!(read_exactly(&pair.slave, 3), b"yo\n");
