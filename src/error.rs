@@ -2,12 +2,10 @@
 //! call that produced it and, where one was involved, the path.
 //!
 //! They cross the Node-API boundary as a small JSON document in the error message, after
-//! [`SYS_ERROR_PREFIX`]; the facade (`lib/errors.ts`) turns it into a Node-style `Error` with
+//! `SYS_ERROR_PREFIX` (see `lib.rs`); the facade (`lib/errors.ts`) turns it into a Node-style `Error` with
 //! `code`, `errno`, `syscall` and `path`.
 
 use std::fmt::Write;
-
-use crate::protocol::SYS_ERROR_PREFIX;
 
 /// A failed system call: its errno, its name and the path it was given, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +39,8 @@ impl SysError {
     self
   }
 
-  fn to_json(&self) -> String {
+  /// The error as the JSON document the facade parses.
+  pub(crate) fn to_json(&self) -> String {
     let mut out = format!(
       "{{\"errno\":{},\"syscall\":\"{}\"",
       self.errno, self.syscall
@@ -60,15 +59,6 @@ pub(crate) fn last_errno() -> i32 {
   std::io::Error::last_os_error()
     .raw_os_error()
     .unwrap_or(libc::EIO)
-}
-
-impl From<SysError> for napi::Error {
-  fn from(err: SysError) -> Self {
-    napi::Error::new(
-      napi::Status::GenericFailure,
-      format!("{SYS_ERROR_PREFIX}{}", err.to_json()),
-    )
-  }
 }
 
 fn push_json_string(out: &mut String, s: &str) {

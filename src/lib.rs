@@ -35,7 +35,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::child::{fork_pty, read_report, ChildSpec, Step};
-use crate::protocol::WindowSize;
+use crate::protocol::{WindowSize, SYS_ERROR_PREFIX};
 use crate::pty::PtyPair;
 use crate::reactor::{adopt, drop_sink, reactor, Command, NewChild, PtyShared};
 use crate::relay::{Endpoint, Relay};
@@ -48,6 +48,17 @@ pub fn step_syscalls() -> Vec<&'static str> {
   (0..=Step::Execve as i32)
     .map(|n| Step::from_i32(n).map_or("", Step::syscall))
     .collect()
+}
+
+/// A system error goes to JavaScript as an `Error` whose message is [`SYS_ERROR_PREFIX`] and
+/// the error as JSON; the facade turns that into a Node-style error.
+impl From<error::SysError> for Error {
+  fn from(err: error::SysError) -> Self {
+    Error::new(
+      Status::GenericFailure,
+      format!("{SYS_ERROR_PREFIX}{}", err.to_json()),
+    )
+  }
 }
 
 /// A pair goes to JavaScript as `{ master, slave, path }`, its fds then owned by the caller.
