@@ -1,6 +1,6 @@
 //! How events reach JavaScript: one [`Sink`] per Env, a thread-safe function the reactor calls
 //! from its thread. Each event becomes one call `(kind, id, data, a, b)` on the Env's thread;
-//! the facade's side of it is `lib/events.ts`.
+//! the facade dispatches them in `lib/registry.ts`, and `lib/events.ts` says what each kind is.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

@@ -6,6 +6,9 @@
 //! terminal is reopened through `/proc/self/fd` to get a description of our own that may be
 //! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; `/dev/null` and its kind never
 //! block; a regular file is read or written on a file thread (`file_io.rs`), since that can.
+//!
+//! [`endpoint`] is how stdin and stdout are used; [`lane`] is one direction's buffer; this file
+//! pumps the two lanes.
 
 mod endpoint;
 mod lane;
