@@ -1,17 +1,18 @@
 //! napi-pty's native core. This file is the Node-API surface, kept thin; with it at the edge
-//! are [`protocol`] (what both sides must agree on), [`sink`] (events to each Env's
-//! JavaScript) and [`chunk`] (output as Buffers). Below the edge nothing knows of napi:
-//! everything returns a [`error::SysResult`].
+//! are `protocol` (what both sides must agree on), `sink` (events to each Env's
+//! JavaScript) and `chunk` (output as Buffers). Below the edge, what can fail returns an
+//! `error::SysResult` (but `child`, whose `ChildSpec::new` still reports bad arguments as napi
+//! errors).
 //!
-//! - [`pty`]: opening pty pairs, window sizes, terminal modes.
-//! - [`child`]: the child's specification, `PATH` lookup and the fork/exec hygiene.
-//! - [`reactor`]: the single I/O thread that owns masters, reads, writes and reaps.
-//! - [`relay`]: `spawn`'s copy loop between the pty and this process's stdin/stdout;
-//!   [`file_io`]: its reads and writes of regular files, on threads of their own.
-//! - [`master`]: where a master's output ends, and when its input leaves a line open.
-//! - [`terminal`]: raw mode for this process's own terminal, and its restoration.
-//! - [`fd`]: reading, writing, duplicating and creating fds; [`sys`]: syscalls glibc lacks;
-//!   [`error`]: errors that name their syscall.
+//! - `pty`: opening pty pairs, window sizes, terminal modes.
+//! - `child`: the child's specification, `PATH` lookup and the fork/exec hygiene.
+//! - `reactor`: the single I/O thread that owns masters, reads, writes and reaps.
+//! - `relay`: `spawn`'s copy loop between the pty and this process's stdin/stdout;
+//!   `file_io`: its reads and writes of regular files, on threads of their own.
+//! - `master`: where a master's output ends, and when its input leaves a line open.
+//! - `terminal`: raw mode for this process's own terminal, and its restoration.
+//! - `fd`: reading, writing, duplicating and creating fds; `sys`: syscalls glibc lacks;
+//!   `error`: errors that name their syscall.
 
 mod child;
 mod chunk;
