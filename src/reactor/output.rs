@@ -237,3 +237,84 @@ impl Output {
     }
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn grace(output: &Output) -> (Option<Instant>, Option<Instant>) {
+    match output.life {
+      Life::Grace { silence, deadline } => (silence, deadline),
+      life => panic!("not in its grace: {life:?}"),
+    }
+  }
+
+  #[test]
+  fn an_exit_with_the_terminal_held_starts_the_grace_and_silence_ends_it() {
+    let t0 = Instant::now();
+    let mut output = Output::new();
+    output.readable = false;
+    output.child_exited(t0);
+    assert!(
+      output.readable,
+      "the master is tried once more after the exit"
+    );
+    assert_eq!(grace(&output), (None, Some(t0 + EXIT_GRACE_MAX)));
+    output.would_block(|| t0);
+    output.would_block(|| t0 + EXIT_GRACE);
+    assert_eq!(
+      grace(&output).0,
+      Some(t0 + EXIT_GRACE),
+      "the first silence counts"
+    );
+    output.heard();
+    assert_eq!(grace(&output).0, None);
+    output.would_block(|| t0 + STREAM_HOLD);
+    assert!(!output.grace_expired(t0 + STREAM_HOLD));
+    assert!(output.grace_expired(t0 + STREAM_HOLD + EXIT_GRACE));
+    assert_eq!(grace(&output), (None, None));
+  }
+
+  #[test]
+  fn the_deadline_ends_the_grace_however_much_is_heard() {
+    let t0 = Instant::now();
+    let mut output = Output::new();
+    output.child_exited(t0);
+    output.heard();
+    assert!(!output.grace_expired(t0 + EXIT_GRACE));
+    assert!(output.grace_expired(t0 + EXIT_GRACE_MAX));
+  }
+
+  #[test]
+  fn a_hang_up_before_or_after_the_exit_means_reading_to_the_end() {
+    let t0 = Instant::now();
+    let mut before = Output::new();
+    before.hung_up();
+    before.child_exited(t0);
+    assert_eq!(before.life, Life::Draining);
+    let mut after = Output::new();
+    after.child_exited(t0);
+    after.would_block(|| t0);
+    after.hung_up();
+    assert_eq!(after.life, Life::Draining);
+    assert!(!after.grace_expired(t0 + EXIT_GRACE_MAX));
+    assert_eq!(after.deadlines(), [None, None, None]);
+  }
+
+  #[test]
+  fn finishing_hands_over_what_is_held_once() {
+    let mut output = Output::new();
+    output.held = Some(Held {
+      bytes: b"held".to_vec(),
+      until: Instant::now(),
+    });
+    let mut got = Vec::new();
+    assert!(output.finish(&mut |bytes| got.push(bytes)));
+    assert!(!output.finish(&mut |bytes| got.push(bytes)));
+    assert_eq!(got, [b"held".to_vec()]);
+    assert_eq!(output.life, Life::Ended);
+    assert!(!output.wants_read());
+    output.child_exited(Instant::now());
+    assert_eq!(output.life, Life::Ended, "an ended output stays ended");
+  }
+}
