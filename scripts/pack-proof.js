@@ -59,10 +59,16 @@ const mainTarball = pack(mainDir)
 const consumer = path.join(work, 'consumer')
 fs.mkdirSync(consumer)
 fs.writeFileSync(path.join(consumer, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }\n')
-const PATH = (process.env.PATH || '')
-  .split(':')
-  .filter((dir) => !fs.existsSync(path.join(dir, 'cargo')) && !fs.existsSync(path.join(dir, 'rustc')))
-  .join(':')
+// A folder may hold a Rust toolchain beside npm itself (Debian's cargo in /usr/bin): it stays on
+// PATH, behind stubs that fail, so no cargo or rustc can be run either way.
+const noRust = path.join(work, 'no-rust')
+fs.mkdirSync(noRust)
+for (const tool of ['cargo', 'rustc', 'rustup']) {
+  fs.writeFileSync(path.join(noRust, tool), `#!/bin/sh\necho "pack-proof: ${tool} must not be needed" >&2\nexit 127\n`, { mode: 0o755 })
+}
+const hasRust = (dir) => fs.existsSync(path.join(dir, 'cargo')) || fs.existsSync(path.join(dir, 'rustc'))
+const hasNode = (dir) => fs.existsSync(path.join(dir, 'node')) || fs.existsSync(path.join(dir, 'npm'))
+const PATH = [noRust, ...(process.env.PATH || '').split(':').filter((dir) => !hasRust(dir) || hasNode(dir))].join(':')
 const env = { ...process.env, PATH, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
 run('npm', ['install', '--offline', '--no-audit', '--no-fund', mainTarball, platformTarball], { cwd: consumer, env })
 const installed = fs.readdirSync(path.join(consumer, 'node_modules')).sort()
