@@ -10,6 +10,7 @@ import test from 'ava'
 import * as index from '../index'
 import * as events from '../lib/events'
 import * as native from '../lib/native'
+import type { PtyPair, WindowSize } from '../lib/types'
 
 const root = path.join(__dirname, '..')
 const source = (file: string): string => fs.readFileSync(path.join(root, file), 'utf8')
@@ -78,4 +79,14 @@ test('protocol: a native system error carries the prefix the facade looks for', 
   } finally {
     fs.closeSync(fd)
   }
+})
+
+/** `true` only when A and B are the same type, each assignable to the other. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+
+test('protocol: the public PtyPair and WindowSize are what the binding returns (checked by tsc)', (t) => {
+  // These two lines stop compiling (npm run typecheck) when the types drift apart.
+  const windowSize: Same<WindowSize, ReturnType<typeof native.getWindowSize>> = true
+  const ptyPair: Same<PtyPair, ReturnType<typeof native.openpty>> = true
+  t.true(windowSize && ptyPair)
 })
