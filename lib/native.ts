@@ -1,4 +1,4 @@
-// Loading the native binary. napi-rs's generated loader (`binding.js`) finds the `.node` file
+// Loading the native binary. napi-rs's generated loader (dist/binding.js) finds the `.node` file
 // for this platform (next to it when built from source, else in the platform's npm package);
 // this file names the override and turns a miss into an error a user can act on.
 
@@ -14,11 +14,15 @@ export function platformPackage(): string {
   return `napi-pty-${process.platform}-${process.arch}${abi}`
 }
 
+// Built, this file is dist/lib/native.js and the loader is dist/binding.js. Run from source
+// (the tests, through tsx) it is lib/native.ts, and the loader is still the built one in dist/.
+const LOADER = __filename.endsWith('.ts') ? '../dist/binding' : '../binding'
+
 function load(): typeof Binding {
   const override = process.env.NAPI_PTY_NATIVE_PATH
   if (override) return require(override) as typeof Binding
   try {
-    return require('../binding') as typeof Binding
+    return require(LOADER) as typeof Binding
   } catch (cause) {
     const pkg = platformPackage()
     throw new Error(

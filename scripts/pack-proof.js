@@ -33,7 +33,7 @@ function pack(dir) {
 // The platform package, with the binary that `npm run build` made.
 const platformDir = path.join(work, 'platform')
 fs.cpSync(path.join(root, 'npm', target), platformDir, { recursive: true })
-fs.copyFileSync(path.join(root, `napi-pty.${target}.node`), path.join(platformDir, `napi-pty.${target}.node`))
+fs.copyFileSync(path.join(root, 'dist', `napi-pty.${target}.node`), path.join(platformDir, `napi-pty.${target}.node`))
 const platformTarball = pack(platformDir)
 
 // The main package as `napi prepublish` leaves it: optionalDependencies on every platform
@@ -67,7 +67,7 @@ const env = { ...process.env, PATH: noCompilers.PATH, npm_config_offline: 'true'
 run('npm', ['install', '--offline', '--no-audit', '--no-fund', mainTarball, platformTarball], { cwd: consumer, env })
 const installed = fs.readdirSync(path.join(consumer, 'node_modules')).sort()
 console.log(`\ninstalled offline: ${installed.join(', ')}`)
-if (fs.existsSync(path.join(consumer, 'node_modules', 'napi-pty', `napi-pty.${target}.node`))) {
+if (fs.readdirSync(path.join(consumer, 'node_modules', 'napi-pty'), { recursive: true }).some((f) => String(f).endsWith('.node'))) {
   throw new Error('the main package must not carry the binary')
 }
 
@@ -108,6 +108,11 @@ console.log('import: ok')
 `,
 )
 process.stdout.write(run(process.execPath, ['smoke.mjs'], { cwd: consumer, env }))
+
+// The command the package installs.
+const usage = run(path.join(consumer, 'node_modules', '.bin', 'napi-pty'), ['--help'], { cwd: consumer, env })
+if (!usage.startsWith('Usage:')) throw new Error(`napi-pty --help printed ${JSON.stringify(usage)}`)
+console.log('napi-pty --help: ok')
 
 // A TypeScript consumer against the shipped types, under --strict.
 fs.writeFileSync(

@@ -4,8 +4,8 @@
 
 import { parseArgs } from 'node:util'
 
-import { record, RecordError, type RecordFormat } from '../lib/script'
-import { replay } from '../lib/replay'
+import { record, RecordError, type RecordFormat } from './script'
+import { replay } from './replay'
 
 const USAGE = `Usage:
   napi-pty script [options] [file]   record a terminal session (default file: typescript)

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 
-import * as native from './native'
-import { spawn } from './spawn'
-import type { ExitStatus } from './types'
+import * as native from '../lib/native'
+import { spawn } from '../lib/spawn'
+import type { ExitStatus } from '../lib/types'
 
 export type RecordFormat = 'typescript' | 'asciicast'
 
