@@ -5,15 +5,14 @@
 // TypeScript consumer compiled under --strict. Prints each tarball's contents and size.
 'use strict'
 
-const { execFileSync } = require('node:child_process')
+const { execFileSync, spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
-const { describeHidden, hideCompilers } = require('./packing')
+const { describeHidden, describeTarball, hideCompilers, packRelease } = require('./packing')
 
 const root = path.resolve(__dirname, '..')
-const pkg = require(path.join(root, 'package.json'))
 const target = 'linux-x64-gnu'
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.log(`pack-proof: this leg is ${target}; nothing to prove on ${process.platform}-${process.arch}`)
@@ -23,38 +22,10 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'napi-pty-pack-'))
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...opts })
 
-function pack(dir) {
-  const [info] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: dir }))
-  console.log(`\n${info.filename}: ${info.size} bytes packed, ${info.unpackedSize} unpacked`)
-  for (const file of info.files) console.log(`  ${String(file.size).padStart(8)}  ${file.path}`)
-  return path.join(work, info.filename)
-}
-
-// The platform package, with the binary that `npm run build` made.
-const platformDir = path.join(work, 'platform')
-fs.cpSync(path.join(root, 'npm', target), platformDir, { recursive: true })
-fs.copyFileSync(path.join(root, 'dist', `napi-pty.${target}.node`), path.join(platformDir, `napi-pty.${target}.node`))
-const platformTarball = pack(platformDir)
-
-// The main package as `napi prepublish` leaves it: optionalDependencies on every platform
-// package at the same version.
-const mainDir = path.join(work, 'main')
-fs.mkdirSync(mainDir)
-const [listing] = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }))
-for (const file of listing.files) {
-  fs.mkdirSync(path.dirname(path.join(mainDir, file.path)), { recursive: true })
-  fs.copyFileSync(path.join(root, file.path), path.join(mainDir, file.path))
-}
-const manifest = { ...pkg, optionalDependencies: {} }
-for (const name of fs.readdirSync(path.join(root, 'npm'))) {
-  manifest.optionalDependencies[require(path.join(root, 'npm', name, 'package.json')).name] = pkg.version
-}
-// What only building from source needs stays out of the published manifest.
-delete manifest.devDependencies
-delete manifest.overrides
-delete manifest.scripts
-fs.writeFileSync(path.join(mainDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-const mainTarball = pack(mainDir)
+const packed = packRelease(path.join(work, 'tarballs'), work, target)
+console.log(`\n${describeTarball(packed.platform.info)}\n\n${describeTarball(packed.main.info)}`)
+const platformTarball = packed.platform.file
+const mainTarball = packed.main.file
 
 // A new project: no Rust on PATH, no network (npm --offline; the other platforms' optional
 // packages cannot be had and must not be needed).
@@ -70,6 +41,20 @@ console.log(`\ninstalled offline: ${installed.join(', ')}`)
 if (fs.readdirSync(path.join(consumer, 'node_modules', 'napi-pty'), { recursive: true }).some((f) => String(f).endsWith('.node'))) {
   throw new Error('the main package must not carry the binary')
 }
+
+// The main package alone, as a bare `npm pack` of a checkout gives it: loading it must name
+// the missing platform package and say what to do, without napi-rs's text about WebAssembly
+// packages and an npm bug.
+const alone = path.join(work, 'alone')
+fs.mkdirSync(alone)
+fs.writeFileSync(path.join(alone, 'package.json'), '{ "name": "alone", "version": "1.0.0", "private": true }\n')
+run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--omit=optional', mainTarball], { cwd: alone, env })
+const failed = spawnSync(process.execPath, ['-e', "require('napi-pty')"], { cwd: alone, env, encoding: 'utf8' })
+for (const needed of [`the package napi-pty-${target} is not installed`, 'npm run pack:local', 'NAPI_PTY_NATIVE_PATH', 'ERR_NAPI_PTY_NO_BINARY']) {
+  if (failed.status === 0 || !failed.stderr.includes(needed)) throw new Error(`the load error lacks ${JSON.stringify(needed)}:\n${failed.stderr}`)
+}
+if (/wasm|4828|npm has a bug/i.test(failed.stderr)) throw new Error(`the load error has napi-rs's unrelated text:\n${failed.stderr}`)
+console.log(`the main package alone: ${failed.stderr.split('\n').find((line) => line.startsWith('Error:'))}`)
 
 const smoke = `
 const assert = require('node:assert')
