@@ -32,7 +32,7 @@ test('protocol: every event kind the binding sends is handled by PtyProcess, and
 })
 
 test('protocol: the binding declares in binding.d.ts every constant the facade takes from it', (t) => {
-  const dts = source('binding.d.ts')
+  const dts = source('dist/binding.d.ts')
   t.regex(dts, /export declare enum Kind \{/)
   for (const name of ['LANE_INPUT', 'LANE_OUTPUT', 'EXIT_GRACE_MS', 'EXIT_GRACE_MAX_MS', 'SYS_ERROR_PREFIX']) {
     t.regex(dts, new RegExp(`export declare const ${name}: `), name)
