@@ -3,12 +3,12 @@
 import * as fs from 'node:fs'
 
 import * as native from './native'
-import { codedError, fromNative, systemError } from './errors'
+import { abortError, codedError, fromNative, systemError } from './errors'
 import { sink } from './events'
-import { fork } from './fork'
+import { FORK_OPTIONS, fork } from './fork'
 import type { PtyProcess } from './pty-process'
 import type { ExitStatus, ForkOptions, WindowSize } from './types'
-import { checkFd, checkOptions, checkSize, describe } from './validate'
+import { checkAbortSignal, checkFd, checkKeys, checkNotArgs, checkOptions, checkSize, describe } from './validate'
 
 /**
  * A `spawn` hook: gets each chunk and returns what to pass on — bytes or a string, `undefined`
@@ -28,9 +28,12 @@ export interface SpawnOptions extends ForkOptions {
   stdin?: number
   /** The fd to write the child's output to. Default 1. */
   stdout?: number
-  /** Aborting hangs up the child and rejects with an `AbortError` once the terminal is restored. */
+  /** Aborting rejects with an `AbortError` once the terminal is restored, and ends the child as
+   * `fork`'s `signal` does: hung up, then `SIGKILL` after `DISPOSE_GRACE_MS` if it is still there. */
   signal?: AbortSignal
 }
+
+const SPAWN_OPTIONS = [...FORK_OPTIONS, 'masterRead', 'stdinRead', 'stdin', 'stdout']
 
 const LANE_INPUT = 1
 
@@ -40,13 +43,6 @@ function checkHook(value: unknown, name: string): SpawnHook | undefined {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a function, got ${describe(value)}`)
   }
   return value as SpawnHook
-}
-
-function abortError(signal: AbortSignal): Error {
-  const err = codedError(Error, 'ABORT_ERR', 'The operation was aborted')
-  err.name = 'AbortError'
-  ;(err as Error & { cause?: unknown }).cause = signal.reason
-  return err
 }
 
 function terminalSize(fd: number): WindowSize | undefined {
@@ -149,24 +145,26 @@ export async function spawn(
   optionsOrMasterRead?: SpawnOptions | SpawnHook,
   stdinRead?: SpawnHook,
 ): Promise<ExitStatus> {
+  checkNotArgs(argv, optionsOrMasterRead, 'spawn')
   const opts: Record<string, unknown> =
     typeof optionsOrMasterRead === 'function' || (optionsOrMasterRead === undefined && stdinRead !== undefined)
       ? { masterRead: optionsOrMasterRead, stdinRead }
       : checkOptions(optionsOrMasterRead, 'options')
+  checkKeys(opts, SPAWN_OPTIONS, 'spawn')
   const masterRead = checkHook(opts.masterRead, 'masterRead')
   const stdinHook = checkHook(opts.stdinRead, 'stdinRead')
   const stdinFd = opts.stdin === undefined ? 0 : checkFd(opts.stdin)
   const stdoutFd = opts.stdout === undefined ? 1 : checkFd(opts.stdout)
-  const signal = opts.signal
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(signal)}`)
-  }
+  const signal = opts.signal === undefined ? undefined : checkAbortSignal(opts.signal)
   // stdout must be open (as Python's spawn would fail writing to it); a closed stdin is simply
   // an immediate end-of-file.
   fs.fstatSync(stdoutFd)
   const size = terminalSize(stdoutFd) ?? terminalSize(stdinFd) ?? checkSize(opts)
   if (signal?.aborted) throw abortError(signal)
-  const child = await fork(argv, { ...(opts as ForkOptions), cols: size.cols, rows: size.rows })
+  // fork gets its own options only; the signal is watched here, where the terminal is restored.
+  const forkOptions: Record<string, unknown> = {}
+  for (const key of FORK_OPTIONS) if (key !== 'signal' && opts[key] !== undefined) forkOptions[key] = opts[key]
+  const child = await fork(argv, { ...(forkOptions as ForkOptions), cols: size.cols, rows: size.rows })
   return relay(child, { stdinFd, stdoutFd, masterRead, stdinRead: stdinHook, signal })
 }
 
@@ -196,7 +194,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
         // The terminal is gone (hung up): there is nothing left to restore.
       }
     }
-    const onAbort = (): void => finish(abortError(plan.signal as AbortSignal))
+    const onAbort = (): void => finish(abortError(plan.signal as AbortSignal), true)
     const session: Session = {
       restoreTerminal,
       followResize() {
@@ -217,7 +215,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       },
     }
 
-    function finish(err?: unknown): void {
+    function finish(err?: unknown, aborted = false): void {
       if (finished) return
       finished = true
       restoreTerminal()
@@ -225,7 +223,9 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       plan.signal?.removeEventListener('abort', onAbort)
       pausedStdin?.resume()
       child._stopRelay()
-      child.close()
+      // Aborted: hung up, and killed if it ignores that, as fork's signal does.
+      if (aborted) void child[Symbol.asyncDispose]()
+      else child.close()
       if (err !== undefined) reject(err)
       else resolve(status as ExitStatus)
     }

@@ -49,6 +49,11 @@ export interface ForkOptions extends OpenPtyOptions {
   /** Whether the terminal echoes input back as output. Default `true`, as a new terminal does;
    * `false` suits input that is piped rather than typed (util-linux `script` does so). */
   echo?: boolean
+  /** Aborting ends the child as `await using` does: it is hung up, and sent `SIGKILL` after
+   * `DISPOSE_GRACE_MS` if it is still there. Aborted before `fork` resolves, `fork` rejects
+   * with an `AbortError` (already aborted: nothing is started); after, the output ends and
+   * `wait()` resolves with the exit status. No `'error'` is emitted: the abort is yours. */
+  signal?: AbortSignal
 }
 
 /** An `Error` from a system call, shaped as Node's own (`fs`, `child_process`). */
