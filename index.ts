@@ -7,6 +7,9 @@
 // - lib/fork.ts: openpty, fork, getWindowSize, setWindowSize
 // - lib/spawn.ts: spawn and its hooks
 // - lib/pty-process.ts: PtyProcess, the Duplex a fork returns
+// - lib/output.ts, lib/input.ts: its readable side (and what wait() does with unread output)
+//   and its writable side (and what becomes of writes that race the exit)
+// - lib/relay-link.ts, lib/loop-hold.ts: its link to spawn's copy loop; its hold on the loop
 // - lib/events.ts: how the reactor's events reach PtyProcess objects
 // - lib/validate.ts, lib/errors.ts: argument checks and Node-shaped errors
 // - lib/types.ts: the shared public types
@@ -14,5 +17,6 @@
 export { openpty, fork, getWindowSize, setWindowSize } from './lib/fork'
 export { spawn, type SpawnHook, type SpawnOptions } from './lib/spawn'
 export { PtyProcess } from './lib/pty-process'
+export { UNREAD_OUTPUT_WARNING_BYTES } from './lib/output'
 export { EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, DISPOSE_GRACE_MS } from './lib/events'
 export type { ExitStatus, ForkOptions, OpenPtyOptions, PtyPair, SystemError, WindowSize } from './lib/types'

@@ -68,3 +68,10 @@ export function abortError(signal: AbortSignal): Error {
   ;(err as Error & { cause?: unknown }).cause = signal.reason
   return err
 }
+
+/** Why a child could not be started: the step that failed (`execve`, `chdir`, `setuid`…) with
+ * the path involved. */
+export function startError(syscall: string, errno: number, child: { cwd?: string | null; program: string }): SystemError {
+  const path = syscall === 'chdir' ? child.cwd ?? undefined : syscall === 'execve' ? child.program : undefined
+  return systemError(errno, syscall, path)
+}

@@ -163,7 +163,7 @@ export async function spawn(
   if (signal?.aborted) throw abortError(signal)
   // fork gets its own options only; the signal is watched here, where the terminal is restored.
   const forkOptions: Record<string, unknown> = {}
-  for (const key of FORK_OPTIONS) if (key !== 'signal' && opts[key] !== undefined) forkOptions[key] = opts[key]
+  for (const key of Object.keys(opts)) if (key !== 'signal' && FORK_OPTIONS.includes(key)) forkOptions[key] = opts[key]
   const child = await fork(argv, { ...(forkOptions as ForkOptions), cols: size.cols, rows: size.rows })
   return relay(child, { stdinFd, stdoutFd, masterRead, stdinRead: stdinHook, signal })
 }
@@ -222,7 +222,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       leave(session)
       plan.signal?.removeEventListener('abort', onAbort)
       pausedStdin?.resume()
-      child._stopRelay()
+      child._relay.stop()
       // Aborted: hung up, and killed if it ignores that, as fork's signal does.
       if (aborted) void child[Symbol.asyncDispose]()
       else child.close()
@@ -233,7 +233,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
     const runHook = async (hook: SpawnHook, lane: number, data: Buffer): Promise<void> => {
       try {
         const answer = hookResult(await hook(data), data)
-        if (!finished) child._relayAnswer(lane, answer)
+        if (!finished) child._relay.answer(lane, answer)
       } catch (err) {
         // Whatever the hook threw, as it threw it.
         finish(err)
@@ -247,7 +247,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       // An abort that came while the child was being started has no event left to fire.
       if (plan.signal?.aborted) return onAbort()
       pausedStdin?.pause()
-      child._startRelay(plan.stdinFd, plan.stdoutFd, plan.masterRead !== undefined, plan.stdinRead !== undefined, {
+      child._relay.start(plan.stdinFd, plan.stdoutFd, plan.masterRead !== undefined, plan.stdinRead !== undefined, {
         chunk(lane, data) {
           const hook = lane === LANE_INPUT ? plan.stdinRead : plan.masterRead
           if (hook && !finished) void runHook(hook, lane, data)
