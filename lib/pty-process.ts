@@ -9,11 +9,24 @@ import { Gate, Input } from './input'
 import { LoopHold } from './loop-hold'
 import { Output } from './output'
 import { RelayLink } from './relay-link'
-import type { ExitStatus, WindowSize } from './types'
+import type { ExitStatus, PtyProcessEventName as Name, PtyProcessListener as Listener, WindowSize } from './types'
 import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
 
 type WriteCallback = (err?: Error | null) => void
 
+/** The typed events: see {@link PtyProcessEvents}. */
+export interface PtyProcess {
+  on<E extends Name>(event: E, listener: Listener<E>): this
+  once<E extends Name>(event: E, listener: Listener<E>): this
+  off<E extends Name>(event: E, listener: Listener<E>): this
+  addListener<E extends Name>(event: E, listener: Listener<E>): this
+  removeListener<E extends Name>(event: E, listener: Listener<E>): this
+  prependListener<E extends Name>(event: E, listener: Listener<E>): this
+  prependOnceListener<E extends Name>(event: E, listener: Listener<E>): this
+  emit<E extends Name>(event: E, ...args: Parameters<Listener<E>>): boolean
+  read(size?: number): Buffer | null
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<Buffer>
+}
 
 /**
  * A child running on a pseudo-terminal. A `Duplex`: reading gives the child's output, writing
