@@ -57,8 +57,8 @@ export class Output {
   }
 
   /** A chunk from the reactor. */
-  data(chunk: Buffer, pid: number): void {
-    if (this.eof || this.#stream.push(chunk) || this.#readingOn(pid)) return
+  data(chunk: Buffer): void {
+    if (this.eof || this.#stream.push(chunk) || this.#readingOn()) return
     this.#pulling = false
     this.#native.pause()
   }
@@ -77,12 +77,12 @@ export class Output {
 
   /** Whether a chunk past the high-water mark is kept reading on. Warns once the buffer is
    * large: without a bound nothing is lost, and a child that prints for ever shows why. */
-  #readingOn(pid: number): boolean {
+  #readingOn(): boolean {
     if (!this.#readOn || this.#stream.readableFlowing !== null) return false
     if (!this.#warned && this.#stream.readableLength > UNREAD_OUTPUT_WARNING_BYTES) {
       this.#warned = true
       process.emitWarning(
-        `napi-pty: more than ${UNREAD_OUTPUT_WARNING_BYTES / 1048576} MiB of the output of pid ${pid} is buffered: wait() ` +
+        `napi-pty: more than ${UNREAD_OUTPUT_WARNING_BYTES / 1048576} MiB of the output of pid ${this.#native.pid} is buffered: wait() ` +
           `reads on while nobody reads the output. Read it (for await, 'data', pipe) or discard it (resume()).`,
         { code: 'NAPI_PTY_UNREAD_OUTPUT' },
       )

@@ -62,7 +62,7 @@ export class PtyProcess extends Duplex {
     this.#native = nativePty
     this.#input = new Input(nativePty)
     this.#output = new Output(this, nativePty)
-    this._relay = new RelayLink(nativePty, () => this.#settle())
+    this._relay = new RelayLink(nativePty, () => !this.#released, () => this.#settle())
     this.#id = nativePty.id
     this.#cols = size.cols
     this.#rows = size.rows
@@ -238,7 +238,7 @@ export class PtyProcess extends Duplex {
         break
       }
       case Kind.Data:
-        if (data) this.#output.data(data, this.pid)
+        if (data) this.#output.data(data)
         break
       case Kind.Eof:
       case Kind.EofExit:

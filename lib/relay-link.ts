@@ -7,12 +7,15 @@ import { Kind, type RelayListener } from './events'
 /** The link between a PtyProcess and the native copy loop that `spawn` hands its I/O to. */
 export class RelayLink {
   readonly #native: native.NativePty
+  readonly #open: () => boolean
   readonly #changed: () => void
   #listener: RelayListener | undefined
   #done = false
 
-  constructor(nativePty: native.NativePty, changed: () => void) {
+  /** `open`: whether the master is still open; `changed`: to call when `running` may have. */
+  constructor(nativePty: native.NativePty, open: () => boolean, changed: () => void) {
     this.#native = nativePty
+    this.#open = open
     this.#changed = changed
   }
 
@@ -35,7 +38,7 @@ export class RelayLink {
 
   /** A hook's answer for a lane; `null` is end-of-file. Dropped once the master is closed. */
   answer(lane: number, data: Uint8Array | null): void {
-    if (this.#native.fd >= 0) this.#native.relayAnswer(lane, data)
+    if (this.#open()) this.#native.relayAnswer(lane, data)
   }
 
   /** The relay is over: no more relay events are wanted. */
