@@ -14,7 +14,7 @@ import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
 
 type WriteCallback = (err?: Error | null) => void
 
-/** The typed events: see {@link PtyProcessEvents}. */
+/** Listeners typed by event (the map is `PtyProcessEvents`); chunks are Buffers. */
 export interface PtyProcess {
   on<E extends Name>(event: E, listener: Listener<E>): this
   once<E extends Name>(event: E, listener: Listener<E>): this
