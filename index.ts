@@ -6,7 +6,10 @@
 //
 // - lib/fork.ts: openpty, fork, getWindowSize, setWindowSize
 // - lib/spawn.ts: spawn and its hooks
-// - lib/pty-process.ts: PtyProcess, the Duplex a fork returns
+// - lib/pty-process.ts: PtyProcess, the Duplex a fork returns; its typed events
+// - lib/output.ts, lib/input.ts: its readable side (and what wait() does with unread output)
+//   and its writable side (and what becomes of writes that race the exit)
+// - lib/relay-link.ts, lib/loop-hold.ts: its link to spawn's copy loop; its hold on the loop
 // - lib/events.ts: the event protocol shared with the native core
 // - lib/registry.ts: how the reactor's events reach PtyProcess objects
 // - lib/validate.ts, lib/errors.ts: argument checks and Node-shaped errors
@@ -15,5 +18,17 @@
 export { openpty, fork, getWindowSize, setWindowSize } from './lib/fork'
 export { spawn, type SpawnHook, type SpawnOptions } from './lib/spawn'
 export { PtyProcess } from './lib/pty-process'
+export { UNREAD_OUTPUT_WARNING_BYTES } from './lib/output'
 export { EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, DISPOSE_GRACE_MS } from './lib/events'
-export type { ExitStatus, ForkOptions, OpenPtyOptions, PtyPair, SystemError, WindowSize } from './lib/types'
+export type {
+  ExitStatus,
+  ForkOptions,
+  NoArguments,
+  OpenPtyOptions,
+  PtyPair,
+  PtyProcessEventName,
+  PtyProcessEvents,
+  PtyProcessListener,
+  SystemError,
+  WindowSize,
+} from './lib/types'

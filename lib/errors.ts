@@ -59,3 +59,18 @@ export function stateError(code: 'ERR_PTY_EXITED' | 'ERR_PTY_CLOSED', what: stri
   const why = code === 'ERR_PTY_EXITED' ? 'the child has exited' : 'the pty has been closed'
   return codedError(Error, code, `${what}: ${why}`)
 }
+
+/** An `AbortError` as Node's own APIs reject with it (`code: 'ABORT_ERR'`, the reason as `cause`). */
+export function abortError(signal: AbortSignal): Error {
+  const err = codedError(Error, 'ABORT_ERR', 'The operation was aborted')
+  err.name = 'AbortError'
+  ;(err as Error & { cause?: unknown }).cause = signal.reason
+  return err
+}
+
+/** Why a child could not be started: the step that failed (`execve`, `chdir`, `setuid`…) with
+ * the path involved. */
+export function startError(syscall: string, errno: number, child: { cwd?: string | null; program: string }): SystemError {
+  const path = syscall === 'chdir' ? child.cwd ?? undefined : syscall === 'execve' ? child.program : undefined
+  return systemError(errno, syscall, path)
+}
