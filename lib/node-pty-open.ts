@@ -5,7 +5,7 @@ import * as tty from 'node:tty'
 
 import * as native from './native'
 import { callNative, codedError } from './errors'
-import { checkCells, checkEncoding, eventOf } from './node-pty-terminal'
+import { checkCells, checkEncoding, eventOf } from './node-pty-options'
 import type { IEvent, IExitEvent, IPtyOpenOptions } from './node-pty-types'
 import { describe } from './validate'
 

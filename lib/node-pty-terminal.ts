@@ -7,45 +7,16 @@ import { StringDecoder } from 'node:string_decoder'
 import * as native from './native'
 import { callNative, codedError } from './errors'
 import { Kind, sink } from './events'
+import { PtyPairTerminal } from './node-pty-open'
+import { checkCells, checkEncoding, checkOptionType, eventOf } from './node-pty-options'
 import { foregroundProcess } from './node-pty-process'
-import type { IDisposable, IEvent, IExitEvent, IPixelSize, IPty, IPtyForkOptions, IWindowsPtyForkOptions } from './node-pty-types'
+import type { IEvent, IExitEvent, IPixelSize, IPty, IPtyForkOptions, IPtyOpenOptions, IWindowsPtyForkOptions } from './node-pty-types'
 import { PtyProcess } from './pty-process'
 import { checkEnv, checkInteger, checkString, describe, MAX_CELLS, MAX_ID, signalNumber } from './validate'
 
 /** Variables that describe the terminal this process runs in, not the child's: left out of
  * the child's environment when it is `process.env`, as node-pty does. */
 const OUTER_TERMINAL_VARIABLES = ['TMUX', 'TMUX_PANE', 'STY', 'WINDOW', 'WINDOWID', 'TERMCAP', 'COLUMNS', 'LINES']
-
-/** node-pty's check of an option's type (a falsy value counts as absent), as a TypeError. */
-export function checkOptionType(name: string, value: unknown, type: string): void {
-  if (value && typeof value !== type) {
-    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a ${type}, got ${describe(value)}`)
-  }
-}
-
-/** The encoding option: a Node encoding, or `null` for Buffers. */
-export function checkEncoding(value: unknown): BufferEncoding | null {
-  if (value === undefined) return 'utf8'
-  if (value === null) return null
-  if (typeof value !== 'string' || !Buffer.isEncoding(value)) {
-    throw codedError(TypeError, 'ERR_UNKNOWN_ENCODING', `Unknown encoding: ${typeof value === 'string' ? value : describe(value)}`)
-  }
-  return value
-}
-
-/** `cols` or `rows` as node-pty reads them: 0 or absent is the default. */
-export function checkCells(value: unknown, name: string, fallback: number): number {
-  return value ? checkInteger(value, name, 1, MAX_CELLS) : fallback
-}
-
-/** Subscribes to an emitter's event, as an {@link IEvent}. */
-export function eventOf<T>(emitter: EventEmitter, name: string): IEvent<T> {
-  return (listener: (e: T) => unknown): IDisposable => {
-    const call = (e: T): void => void listener(e)
-    emitter.on(name, call)
-    return { dispose: () => void emitter.removeListener(name, call) }
-  }
-}
 
 /** A child on a pseudo-terminal, with node-pty's API. Events: `data`, `exit` (exitCode,
  * signal), `close` (the output has ended). */
@@ -121,6 +92,11 @@ export class UnixTerminal extends EventEmitter implements IPty {
     // Writes after the exit or the hang-up are dropped (as node-pty does): the stream's error
     // for them is of no use to anyone.
     child.on('error', () => {})
+  }
+
+  /** node-pty's class-level name for `open()`. */
+  static open(options?: IPtyOpenOptions): PtyPairTerminal {
+    return new PtyPairTerminal(options)
   }
 
   get pid(): number {

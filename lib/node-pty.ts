@@ -5,6 +5,7 @@
 // - lib/node-pty-terminal.ts: UnixTerminal, the IPty that spawn returns
 // - lib/node-pty-open.ts: open(), a bare pair
 // - lib/node-pty-process.ts: the foreground process's name
+// - lib/node-pty-options.ts: option checks shared by spawn and open
 // - lib/node-pty-types.ts: node-pty's public types, under its names
 
 import { PtyPairTerminal } from './node-pty-open'
