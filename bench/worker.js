@@ -92,6 +92,7 @@ const PEERS = {
   'napi-pty': napiPty,
   'napi-pty-forkpath': napiPty, // the same code; run.js sets NAPI_PTY_STRATEGY=fork
   'node-pty': () => nodePty('node-pty'),
+  'napi-pty-node-pty': () => nodePty(path.join(__dirname, '..', 'lib', 'node-pty.js')),
   'lydell-node-pty': () => nodePty('@lydell/node-pty'),
   ruspty,
   'node-child-process': childProcess,
