@@ -20,8 +20,11 @@ test('an app that requires napi-pty/node-pty, bundled with esbuild, runs and spa
   fs.mkdirSync(path.join(dir, 'node_modules'))
   fs.symlinkSync(root, path.join(dir, 'node_modules', 'napi-pty'))
   fs.copyFileSync(path.join(FIXTURES, 'node-pty-bundled.js'), path.join(dir, 'app.js'))
-  const binary = fs.readdirSync(root).find((name) => name.endsWith('.node'))
-  t.truthy(binary, 'npm run build leaves the binary in the package root')
+  // Where `npm run build` leaves the binary: beside the loader it built.
+  const built = path.dirname(require.resolve('napi-pty/node-pty'))
+  const binaryDir = [root, path.dirname(built), built].find((d) => fs.readdirSync(d).some((name) => name.endsWith('.node')))!
+  const binary = fs.readdirSync(binaryDir).find((name) => name.endsWith('.node'))
+  t.truthy(binary, 'npm run build leaves a binary beside its loader')
   const out = path.join(dir, 'out')
   const result = await esbuild.build({
     entryPoints: [path.join(dir, 'app.js')],
@@ -33,7 +36,7 @@ test('an app that requires napi-pty/node-pty, bundled with esbuild, runs and spa
     logLevel: 'silent',
   })
   t.deepEqual(result.errors, [])
-  fs.copyFileSync(path.join(root, binary!), path.join(out, binary!))
+  fs.copyFileSync(path.join(binaryDir, binary!), path.join(out, binary!))
   // Nothing of the project is left to fall back on: only the bundle and the binary.
   fs.rmSync(path.join(dir, 'node_modules'), { recursive: true })
   fs.rmSync(path.join(dir, 'app.js'))

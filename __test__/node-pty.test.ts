@@ -295,9 +295,12 @@ test('destroy() hangs up: the child gets SIGHUP and exit still comes', async (t)
   t.notThrows(() => child.resize(10, 10))
 })
 
-test("require('napi-pty/node-pty') is this module", (t) => {
-  // The package refers to itself by name through its `exports`.
-  t.is(require.resolve('napi-pty/node-pty'), path.join(__dirname, '..', 'lib', 'node-pty.js'))
+test("require('napi-pty/node-pty') is this module, built", (t) => {
+  // The package refers to itself by name through its `exports`: the compiled entry, with the
+  // same exports as the source this file imports.
+  t.is(path.basename(require.resolve('napi-pty/node-pty')), 'node-pty.js')
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  t.deepEqual(Object.keys(require('napi-pty/node-pty') as object).sort(), Object.keys(pty).sort())
 })
 
 test("a TypeScript program written against node-pty's typings compiles unchanged against ours under --strict", (t) => {

@@ -9,7 +9,8 @@
 const Module = require('node:module')
 const path = require('node:path')
 
-const ours = path.join(__dirname, '..', 'lib', 'node-pty.js')
+// By the package's own name (its `exports`), wherever the build puts the file.
+const ours = require.resolve('napi-pty/node-pty')
 const nodePtyLib = path.join(path.dirname(require.resolve('node-pty/package.json', { paths: [path.join(__dirname, '..')] })), 'lib')
 const redirected = new Set([path.join(nodePtyLib, 'index.js'), path.join(nodePtyLib, 'unixTerminal.js')])
 
