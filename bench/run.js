@@ -47,6 +47,8 @@ const PEERS = [
   { key: 'napi-pty-spawn', label: 'napi-pty spawn()', kind: 'node' },
   { key: 'napi-pty-forkpath', label: 'napi-pty (fork path)', kind: 'node', env: { NAPI_PTY_STRATEGY: 'fork' } },
   { key: 'node-pty', label: 'node-pty', kind: 'node', module: 'node-pty' },
+  // node-pty's API over napi-pty (the `napi-pty/node-pty` export), run by the same code as node-pty.
+  { key: 'napi-pty-node-pty', label: 'napi-pty/node-pty', kind: 'node' },
   { key: 'lydell-node-pty', label: '@lydell/node-pty', kind: 'node', module: '@lydell/node-pty' },
   { key: 'ruspty', label: '@replit/ruspty', kind: 'node', module: '@replit/ruspty' },
   { key: 'python-fork', label: 'Python pty.fork', kind: 'python' },
@@ -108,7 +110,7 @@ function scenarios(quick) {
     {
       key: 'lost',
       title: '5. Lost at exit',
-      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1)],
+      peers: ['napi-pty', 'napi-pty-spawn', 'napi-pty-node-pty', ...ALL_SINGLE.slice(1)],
       reps: quick ? 1 : 2,
       timeout: quick ? 60 : 600,
       params: { trials: quick ? 50 : 1000, bytes: 100000 },

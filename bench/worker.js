@@ -92,6 +92,8 @@ const PEERS = {
   'napi-pty': napiPty,
   'napi-pty-forkpath': napiPty, // the same code; run.js sets NAPI_PTY_STRATEGY=fork
   'node-pty': () => nodePty('node-pty'),
+  // By the package's own name: what a switching user requires.
+  'napi-pty-node-pty': () => nodePty('napi-pty/node-pty'),
   'lydell-node-pty': () => nodePty('@lydell/node-pty'),
   ruspty,
   'node-child-process': childProcess,

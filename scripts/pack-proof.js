@@ -99,6 +99,21 @@ const usage = run(path.join(consumer, 'node_modules', '.bin', 'napi-pty'), ['--h
 if (!usage.startsWith('Usage:')) throw new Error(`napi-pty --help printed ${JSON.stringify(usage)}`)
 console.log('napi-pty --help: ok')
 
+// node-pty's API through the subpath export, from CommonJS.
+fs.writeFileSync(
+  path.join(consumer, 'node-pty.cjs'),
+  `const pty = require('napi-pty/node-pty')
+const child = pty.spawn('sh', ['-c', 'echo "drop-in $(stty size)"; exit 5'], { cols: 70, rows: 9 })
+let out = ''
+child.onData((data) => (out += data))
+child.onExit(({ exitCode, signal }) => {
+  if (out !== 'drop-in 9 70\\r\\n' || exitCode !== 5 || signal !== 0) process.exit(1)
+  console.log('require napi-pty/node-pty: ok')
+})
+`,
+)
+process.stdout.write(run(process.execPath, ['node-pty.cjs'], { cwd: consumer, env }))
+
 // A TypeScript consumer against the shipped types, under --strict.
 fs.writeFileSync(
   path.join(consumer, 'consumer.ts'),
@@ -114,6 +129,12 @@ async function main(): Promise<ExitStatus> {
   return child.wait()
 }
 void main()
+import * as nodePty from 'napi-pty/node-pty'
+import type { IDisposable, IPty, IPtyForkOptions } from 'napi-pty/node-pty'
+const options: IPtyForkOptions = { name: 'xterm-256color', cols: 80, rows: 24, encoding: null }
+const term: IPty = nodePty.spawn('sh', [], options)
+const subscription: IDisposable = term.onData((data: string) => term.write(data))
+term.onExit(({ exitCode, signal }) => { subscription.dispose(); console.log(exitCode, signal ?? 0) })
 `,
 )
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
