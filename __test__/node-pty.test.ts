@@ -313,6 +313,8 @@ test("a TypeScript program written against node-pty's typings compiles unchanged
       module: ts.ModuleKind.CommonJS,
       types: ['node'],
       baseUrl: path.join(__dirname, '..'),
+      // As tsconfig.json: the sources' `../binding` is the typings napi build writes to dist/.
+      rootDirs: [path.join(__dirname, '..'), path.join(__dirname, '..', 'dist')],
       paths,
     })
     const files = program.getSourceFiles().map((file) => path.relative(path.join(__dirname, '..'), file.fileName))

@@ -19,9 +19,6 @@ export function platformPackage(): string {
   return `napi-pty-${platform()}`
 }
 
-// Built, this file is dist/lib/native.js and the loader is dist/binding.js. Run from source
-// (the tests, through tsx) it is lib/native.ts, and the loader is still the built one in dist/.
-const LOADER = __filename.endsWith('.ts') ? '../dist/binding' : '../binding'
 
 /**
  * The error for a binary that could not be loaded. napi-rs's own error lists every place its
@@ -70,7 +67,9 @@ function load(): typeof Binding {
     }
   }
   try {
-    return require(LOADER) as typeof Binding
+    // `#binding` is the package's own import map (package.json `imports`): dist/binding.js, from
+    // the built files and from the sources the tests run alike, and a name bundlers resolve.
+    return require('#binding') as typeof Binding
   } catch {
     throw loadError()
   }
