@@ -8,6 +8,9 @@
 // - lib/spawn.ts: spawn and its hooks
 // - lib/pty-process.ts: PtyProcess, the Duplex a fork returns
 // - lib/events.ts: the event protocol shared with the native core
+// - lib/expect.ts, lib/keys.ts, lib/drive.ts: expect(), key names, PtyProcess's test helpers
+// - lib/screen.ts (also `napi-pty/screen`), lib/screen-cell.ts, lib/svg.ts: the Screen
+// - lib/tap.ts: the output feed expect() and the Screen share
 // - lib/registry.ts: how the reactor's events reach PtyProcess objects
 // - lib/validate.ts, lib/errors.ts: argument checks and Node-shaped errors
 // - lib/types.ts: the shared public types
@@ -15,5 +18,8 @@
 export { openpty, fork, getWindowSize, setWindowSize } from './lib/fork'
 export { spawn, type SpawnHook, type SpawnOptions } from './lib/spawn'
 export { PtyProcess } from './lib/pty-process'
+export { EOF, type ExpectOptions, type ExpectPattern, type ExpectResult } from './lib/expect'
+export { keySequence, type KeyOptions } from './lib/keys'
+export type { Cell, Color, Screen, ScreenCondition, ScreenOptions, SvgOptions, WaitOptions } from './lib/screen'
 export { EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, DISPOSE_GRACE_MS } from './lib/events'
 export type { ExitStatus, ForkOptions, OpenPtyOptions, PtyPair, SystemError, WindowSize } from './lib/types'

@@ -3,9 +3,11 @@
 import { Duplex } from 'node:stream'
 
 import type * as native from './native'
+import { childScreen, expectChild, pressKeys, type ExpectOptions, type ExpectPattern, type ExpectResult } from './drive'
 import { callNative, stateError, systemError } from './errors'
 import { DISPOSE_GRACE_MS, Kind, STEP_SYSCALLS, type RelayListener } from './events'
 import { active, byId, forget, releaseLoop, retainLoop } from './registry'
+import type { Screen, ScreenOptions } from './screen'
 import type { ExitStatus, WindowSize } from './types'
 import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
 
@@ -99,6 +101,22 @@ export class PtyProcess extends Duplex {
     callNative(() => this.#native.resize(size.cols, size.rows))
     this.#cols = size.cols
     this.#rows = size.rows
+    this.emit('resize', size.cols, size.rows)
+  }
+
+  /** Waits for `pattern` in the output, as pexpect does (see the README's Testing section). */
+  expect(pattern: ExpectPattern | ExpectPattern[], options?: ExpectOptions): Promise<ExpectResult> {
+    return expectChild(this, pattern, options)
+  }
+
+  /** The child's Screen: a headless terminal fed with its output from now on. */
+  screen(options?: Omit<ScreenOptions, 'cols' | 'rows'>): Screen {
+    return childScreen(this, options)
+  }
+
+  /** Types keys (`'Enter'`, `'Up'`, `'C-c'`, `'q'`…); resolves once they are written. */
+  press(...keys: string[]): Promise<void> {
+    return pressKeys(this, keys)
   }
 
   /** Sends a signal (default SIGTERM). `false` if the child is already gone. */
