@@ -15,7 +15,7 @@ const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TERM: 
 /** What pexpect gives for the session. */
 async function reference(steps: Step[], argv: string[]): Promise<Result[]> {
   // The Python on PATH, which has pexpect (PYTHON is the fast-starting system one).
-  const r = await run('python3', [path.join(FIXTURES, 'pexpect-driver.py'), JSON.stringify(steps), ...argv], { env: { ...process.env, ...env } })
+  const r = await run('python3', [path.join(FIXTURES, 'pexpect-driver.py'), JSON.stringify(steps), ...argv], { cwd: process.cwd(), env: { ...process.env, ...env } })
   if (r.code !== 0) throw new Error(`pexpect driver: ${r.stderr.toString()}`)
   return JSON.parse(r.stdout.toString()) as Result[]
 }
