@@ -176,3 +176,34 @@ const EXAMPLE = [
   '\x1b[38;5;214m256-colour\x1b[0m \x1b[38;2;120;160;255mtruecolor\x1b[0m \x1b[3mitalic\x1b[0m 中文 😀\r\n',
   '\x1b[48;5;236m\x1b[K status line\x1b[0m\r\n',
 ].join('')
+
+test('the Screen answers a cursor-position query, as a terminal does', async (t) => {
+  const ask = `
+import os, sys, termios, tty
+tty.setraw(0)
+os.write(1, b'\\x1b[3;5H\\x1b[6n')
+reply = b''
+while not reply.endswith(b'R'):
+    reply += os.read(0, 1)
+termios.tcsetattr(0, termios.TCSANOW, termios.tcgetattr(0))
+os.write(1, b'\\r\\nreply ' + reply[1:] + b'\\r\\n')
+`
+  const child = await fork(['python3', '-c', ask], { cols: 40, rows: 6 })
+  const screen = child.screen()
+  await screen.waitFor('reply [3;5R')
+  t.is((await child.wait()).exitCode, 0)
+  screen.dispose()
+})
+
+test('a program that queries the terminal and exits at once does not make the stream fail', async (t) => {
+  for (let i = 0; i < 20; i++) {
+    const child = await fork(['printf', '\\033[6n\\033[c'], { cols: 20, rows: 2 })
+    const errors: Error[] = []
+    child.on('error', (err) => errors.push(err))
+    const screen = child.screen()
+    await child.wait()
+    await screen.flush()
+    t.deepEqual(errors, [])
+    screen.dispose()
+  }
+})

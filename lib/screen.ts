@@ -35,11 +35,11 @@ export type ScreenCondition = string | RegExp | ((screen: Screen) => unknown)
 export interface ScreenTarget extends Duplex {
   readonly cols: number
   readonly rows: number
+  readonly fd: number
+  kill(signal: number): boolean
 }
 
-// The addon's own typings name the browser package (`@xterm/xterm`), which is not installed:
-// only its constructor is used, typed against the headless API it is loaded into.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// Its typings name the browser package (`@xterm/xterm`, not installed): typed here instead.
 const { Unicode11Addon } = require('@xterm/addon-unicode11') as { Unicode11Addon: new () => ITerminalAddon }
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -115,8 +115,10 @@ export class Screen {
     screen.#cleanup.push(untap, () => child.off('resize', onResize))
     if (answer) {
       const reply = screen.#term.onData((data) => {
-        // A reply to a program that has just exited goes nowhere.
-        if (!child.writableEnded && !child.destroyed) child.write(data, () => {})
+        // Only to a child that can take it: writing after its exit or a hang-up fails, and the
+        // stream would emit that failure as 'error' at the application. kill(0) is false once
+        // the exit is known, which is what write() checks in the same turn of the loop.
+        if (!child.writableEnded && !child.destroyed && child.fd >= 0 && child.kill(0)) child.write(data)
       })
       screen.#cleanup.push(() => reply.dispose())
     }
@@ -288,8 +290,7 @@ export class Screen {
   }
 
   #resize(cols: number, rows: number): void {
-    if (this.#disposed) return
-    this.#term.resize(cols, rows)
+    if (!this.#disposed) this.#term.resize(cols, rows)
     this.#wake()
   }
 
