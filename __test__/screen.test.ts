@@ -7,6 +7,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { fork, keySequence } from '../index'
 import { Screen } from '../lib/screen'
 import { fdTable, newFds, threadCount } from './helpers'
+import { run } from './script-helpers'
 
 type Attrs = Record<string, string>
 type Node = Attrs & { '#text'?: string | number }
@@ -157,6 +158,12 @@ test('no leak: children with a Screen, driven and disposed, leave fds and thread
   for (let i = 0; i < 40; i++) await Promise.all([run(), run()])
   t.deepEqual(newFds(fds), [])
   t.is(threadCount(), threads)
+})
+
+test('examples/test-less.js, the README example, passes under node:test', async (t) => {
+  const r = await run(process.execPath, ['--test', path.join(__dirname, '..', 'examples', 'test-less.js')], { cwd: path.join(__dirname, '..') })
+  t.is(r.code, 0, r.stdout.toString() + r.stderr.toString())
+  t.regex(r.stdout.toString(), /# pass 1/)
 })
 
 test('the example SVG in docs/ is what this screen renders', async (t) => {
