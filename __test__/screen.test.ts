@@ -94,8 +94,9 @@ test('waitFor(): resolves on the write that shows it, times out showing the scre
 })
 
 test('napi-pty/screen is the Screen', (t) => {
-  // The package's own name resolves through its exports map, to the built module.
-  t.is(require.resolve('napi-pty/screen'), path.join(__dirname, '..', 'lib', 'screen.js'))
+  // The package's own name resolves through its exports map, to the built module beside the
+  // built entry point (wherever the build puts them).
+  t.is(require.resolve('napi-pty/screen'), path.join(path.dirname(require.resolve('napi-pty')), 'lib', 'screen.js'))
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const built = (require('napi-pty/screen') as { Screen: typeof Screen }).Screen
   const screen = new built({ cols: 4, rows: 1 })

@@ -331,7 +331,8 @@ for _ in range(int(os.environ['FLOOD_MIB']) * 16):
 `
 
 async function screenFlood() {
-  const { fork } = require('../index.js')
+  // The package's entry point, wherever its build puts it.
+  const { fork } = require(path.join(__dirname, '..'))
   const once = async (withScreen) => {
     const c0 = cpuMs()
     const t0 = performance.now()
