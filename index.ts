@@ -6,11 +6,15 @@
 //
 // - lib/fork.ts: openpty, fork, getWindowSize, setWindowSize
 // - lib/spawn.ts: spawn and its hooks
-// - lib/pty-process.ts: PtyProcess, the Duplex a fork returns; its typed events
+// - lib/pty-core.ts, lib/pty-process.ts: PtyProcess, the Duplex a fork returns: its core, and
+//   what is built on the core (typed events, expect(), screen(), press())
 // - lib/output.ts, lib/input.ts: its readable side (and what wait() does with unread output)
 //   and its writable side (and what becomes of writes that race the exit)
 // - lib/relay-link.ts, lib/loop-hold.ts: its link to spawn's copy loop; its hold on the loop
 // - lib/events.ts: the event protocol shared with the native core
+// - lib/expect.ts, lib/keys.ts, lib/drive.ts: expect(), key names, PtyProcess's test helpers
+// - lib/screen.ts (also `napi-pty/screen`), lib/screen-cell.ts, lib/svg.ts: the Screen
+// - lib/tap.ts: the output feed expect() and the Screen share
 // - lib/registry.ts: how the reactor's events reach PtyProcess objects
 // - lib/validate.ts, lib/errors.ts: argument checks and Node-shaped errors
 // - lib/types.ts: the shared public types
@@ -19,6 +23,9 @@ export { openpty, fork, getWindowSize, setWindowSize } from './lib/fork'
 export { spawn, type SpawnHook, type SpawnOptions } from './lib/spawn'
 export { PtyProcess } from './lib/pty-process'
 export { UNREAD_OUTPUT_WARNING_BYTES } from './lib/output'
+export { EOF, type ExpectOptions, type ExpectPattern, type ExpectResult } from './lib/expect'
+export { keySequence, type KeyOptions } from './lib/keys'
+export type { Cell, Color, Screen, ScreenCondition, ScreenOptions, SvgOptions, WaitOptions } from './lib/screen'
 export { EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, DISPOSE_GRACE_MS } from './lib/events'
 export type {
   ExitStatus,

@@ -23,8 +23,8 @@ function memberNames(e: object): string[] {
 test('protocol: every event kind the binding sends is handled by PtyProcess or its relay link, and no other', (t) => {
   const nativeKinds = memberNames(native.Kind).sort()
   t.true(nativeKinds.length > 0)
-  // PtyProcess switches on its own kinds; its link to spawn's copy loop compares the relay's.
-  const sources = source('lib/pty-process.ts') + source('lib/relay-link.ts')
+  // PtyProcess's core switches on its own kinds; its link to spawn's copy loop compares the relay's.
+  const sources = source('lib/pty-core.ts') + source('lib/relay-link.ts')
   const handled = [...new Set([...sources.matchAll(/(?:case |=== )Kind\.(\w+)/g)].map((m) => m[1]))].sort()
   t.deepEqual(handled, nativeKinds)
   // The numbers are distinct, and the facade's Kind is the binding's own object.

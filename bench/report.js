@@ -93,6 +93,22 @@ function summarize(json) {
       for (const [peer, runs] of Object.entries(byPeer(json, 'bigparent', { gib: v.gib }))) row[peer] = summarizeSamples(runs)
     }
   }
+  if (has('screen')) {
+    const st = status(byPeer(json, 'screen')['napi-pty'] ?? [])
+    const d = st.withData
+    const m = (f) => median(d.map(f))
+    s.screen = {
+      ...st,
+      withData: undefined,
+      streamMs: m((x) => x.stream.ms),
+      screenMs: m((x) => x.screen.ms),
+      streamCpuMs: m((x) => x.stream.cpuMs),
+      screenCpuMs: m((x) => x.screen.cpuMs),
+      wallRatio: m((x) => x.screen.ms / x.stream.ms),
+      cpuRatio: m((x) => x.screen.cpuMs / x.stream.cpuMs),
+      bytes: m((x) => x.stream.bytes),
+    }
+  }
   if (has('lost')) {
     s.lost = {}
     for (const [peer, runs] of Object.entries(byPeer(json, 'lost'))) {
@@ -407,6 +423,23 @@ function markdown(json, opts = {}) {
         const th = x.baseThreads === undefined ? '—' : `${x.baseThreads} → ${x.peakThreads}`
         return [L(k), f(x.cpuWindowMs, 1) + ok(x), r(x.cpuWindowMs, n?.cpuWindowMs), r(x.cpuWindowMs, c?.cpuWindowMs), f(x.wallMs / 1000, 2), f(x.cpuSpawnMs, 1), th]
       }),
+    )
+  }
+  if (s.screen) {
+    section('screen')
+    const p = sc('screen')
+    const x = s.screen
+    line(`## ${p.title}`)
+    line()
+    line(`A child floods ${p.params.mib} MiB of text in the 256 colours (an SGR sequence per word); the parent reads the stream alone, then reads it and feeds a \`Screen\` (a headless xterm.js terminal that parses every byte), timed until the Screen has parsed the last one. Parent CPU is user + system, all threads. Median of ${p.reps} process${p.reps > 1 ? 'es' : ''}, each running both; the ratios are the medians of each process's own ratio.`)
+    line()
+    table(
+      ['', 'wall (ms)', 'MiB/s', 'parent CPU (ms)'],
+      [
+        ['stream alone', f(x.streamMs, 0), f(x.bytes / MiB / (x.streamMs / 1000), 0), f(x.streamCpuMs, 0)],
+        ['with a Screen', f(x.screenMs, 0), f(x.bytes / MiB / (x.screenMs / 1000), 0), f(x.screenCpuMs, 0)],
+        [`Screen ÷ stream${ok(x)}`, `${f(x.wallRatio, 2)}×`, '', `${f(x.cpuRatio, 2)}×`],
+      ],
     )
   }
   current = out

@@ -124,6 +124,14 @@ function scenarios(quick) {
       params: { children: quick ? 100 : 1000, sleep: quick ? 1 : 2 },
     },
     {
+      key: 'screen',
+      title: '8. Screen',
+      peers: ['napi-pty'],
+      reps: quick ? 1 : 3,
+      timeout: quick ? 60 : 300,
+      params: { mib: quick ? 16 : 64 },
+    },
+    {
       key: 'idle',
       title: '7. Idle',
       peers: [...ALL_NODE, 'python-fork', 'c-forkpty', 'node-child-process'],
@@ -344,6 +352,8 @@ function checkData(scenario, params, d) {
       return undefined
     case 'lost':
       return undefined // losses are this scenario's figure, not a failure of the run
+    case 'screen':
+      return d.stream.bytes === d.screen.bytes && d.stream.bytes >= params.mib * MiB ? undefined : `received ${d.stream.bytes} and ${d.screen.bytes} bytes, not the same ≥ ${params.mib} MiB`
     default:
       return undefined
   }

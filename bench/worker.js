@@ -319,6 +319,41 @@ async function idle(peer) {
   return r
 }
 
+// A child floods params.mib MiB of text in the 256 colours (12 coloured words per line,
+// written in 64 KiB blocks). The parent reads the stream alone, then reads it and feeds a
+// Screen, which parses every byte.
+const FLOOD = `
+import os
+line = lambda i: ''.join('\\x1b[38;5;%dmword\\x1b[0m ' % ((i * 7 + j) % 256) for j in range(12)) + '\\n'
+block = ''.join(line(i) for i in range(4096)).encode()[:65536]
+for _ in range(int(os.environ['FLOOD_MIB']) * 16):
+    view = memoryview(block)
+    while view:
+        view = view[os.write(1, view):]
+`
+
+async function screenFlood() {
+  // The package's entry point, wherever its build puts it.
+  const { fork } = require(path.join(__dirname, '..'))
+  const once = async (withScreen) => {
+    const c0 = cpuMs()
+    const t0 = performance.now()
+    const child = await fork(['python3', '-c', FLOOD], { cols: 120, rows: 40, env: { ...process.env, FLOOD_MIB: String(params.mib) } })
+    let bytes = 0
+    child.on('data', (chunk) => (bytes += chunk.length))
+    const screen = withScreen ? child.screen() : undefined
+    await child.wait()
+    // Done when the Screen has parsed the last byte, not when the stream has delivered it.
+    if (screen) await screen.flush()
+    const result = { bytes, ms: performance.now() - t0, cpuMs: cpuMs() - c0 }
+    screen?.dispose()
+    return result
+  }
+  const stream = await once(false)
+  const screen = await once(true)
+  return { stream, screen }
+}
+
 const SCENARIOS = {
   throughput,
   spawn: spawnLatency,
@@ -327,6 +362,7 @@ const SCENARIOS = {
   lost: lostAtExit,
   concurrency,
   idle,
+  screen: screenFlood,
 }
 
 async function main() {

@@ -94,6 +94,8 @@ export interface PtyProcessEvents {
   readable: NoArguments
   pipe: (src: Readable) => void
   unpipe: (src: Readable) => void
+  /** The terminal was resized with `resize()` (a Screen follows it). */
+  resize: (cols: number, rows: number) => void
 }
 
 /** An event name of a `PtyProcess`: one of its own, or any other (untyped) one. */
@@ -101,3 +103,4 @@ export type PtyProcessEventName = keyof PtyProcessEvents | (string & {}) | symbo
 
 /** The listener for event `E`. */
 export type PtyProcessListener<E> = E extends keyof PtyProcessEvents ? PtyProcessEvents[E] : (...args: any[]) => void
+
