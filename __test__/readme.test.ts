@@ -184,6 +184,22 @@ test('README.md: every js/ts block is an example to run or is marked not runnabl
   }
 })
 
+test('README.md and docs/: every relative link points to a file in the repository', (t) => {
+  const pages = ['README.md', 'bench/README.md', 'stress/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)]
+  const broken: string[] = []
+  let links = 0
+  for (const page of pages.filter((p) => p.endsWith('.md'))) {
+    for (const match of fs.readFileSync(path.join(ROOT, page), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+      const target = (match[1] as string).split('#')[0] as string
+      if (target === '' || /^[a-z]+:/i.test(target)) continue
+      links++
+      if (!fs.existsSync(path.join(ROOT, path.dirname(page), target))) broken.push(`${page}: ${target}`)
+    }
+  }
+  t.deepEqual(broken, [])
+  t.true(links > 0)
+})
+
 for (const block of examples) {
   if (block.marker?.kind !== 'example') continue
   const spec = block.marker.spec
