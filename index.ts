@@ -15,5 +15,6 @@
 export { openpty, fork, getWindowSize, setWindowSize } from './lib/fork'
 export { spawn, type SpawnHook, type SpawnOptions } from './lib/spawn'
 export { PtyProcess } from './lib/pty-process'
+export type { ForegroundProcess, SessionProcess, TerminateOptions } from './lib/session'
 export { EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, DISPOSE_GRACE_MS } from './lib/events'
 export type { ExitStatus, ForkOptions, OpenPtyOptions, PtyPair, SystemError, WindowSize } from './lib/types'

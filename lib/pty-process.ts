@@ -6,6 +6,7 @@ import type * as native from './native'
 import { callNative, stateError, systemError } from './errors'
 import { DISPOSE_GRACE_MS, Kind, STEP_SYSCALLS, type RelayListener } from './events'
 import { active, byId, forget, releaseLoop, retainLoop } from './registry'
+import { checkTerminateOptions, Session, type ForegroundProcess, type SessionProcess, type TerminateOptions } from './session'
 import type { ExitStatus, WindowSize } from './types'
 import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
 
@@ -38,6 +39,8 @@ export class PtyProcess extends Duplex {
   #writeCallback: ((err?: Error | null) => void) | undefined
   #relay: RelayListener | undefined
   #relayDone = false
+  readonly #session: Session
+  #terminating: Promise<ExitStatus> | undefined
 
   /** @internal */
   constructor(nativePty: native.NativePty, size: WindowSize, spawned: { resolve: () => void; reject: (err: Error) => void }) {
@@ -47,6 +50,7 @@ export class PtyProcess extends Duplex {
     this.#cols = size.cols
     this.#rows = size.rows
     this.#spawn = spawned
+    this.#session = new Session(nativePty)
     byId.set(this.#id, new WeakRef(this))
     forget.register(this, this.#id)
     this.once('end', () => {
@@ -141,16 +145,33 @@ export class PtyProcess extends Duplex {
     return this
   }
 
-  /** Hangs up, sends SIGKILL to what is left after {@link DISPOSE_GRACE_MS}, and waits. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close()
-    if (this.#exit) return
-    const timer = setTimeout(() => this.kill('SIGKILL'), DISPOSE_GRACE_MS)
+  /** The terminal's foreground process (what the user runs now); `null` after the exit. */
+  foreground(): ForegroundProcess | null {
+    return this.#exit ? null : this.#session.foreground()
+  }
+
+  /** Every process still in the terminal's session, and the child's descendants that left it. */
+  processes(): SessionProcess[] {
+    return this.#session.processes()
+  }
+
+  /** Hangs up, signals every process of the terminal, SIGKILLs what is left after the grace
+   * time, and resolves with the child's exit status once none of them is left. */
+  terminate(options?: TerminateOptions): Promise<ExitStatus> {
+    let opts: { signal: number; graceMs: number }
     try {
-      await this.wait()
-    } finally {
-      clearTimeout(timer)
+      opts = checkTerminateOptions(options)
+    } catch (err) {
+      return Promise.reject(err)
     }
+    this.close()
+    this.#terminating ??= this.#session.end(opts.signal, opts.graceMs).then(() => this.wait())
+    return this.#terminating
+  }
+
+  /** `terminate()` with a grace of {@link DISPOSE_GRACE_MS}: nothing of the terminal is left. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.terminate({ graceMs: DISPOSE_GRACE_MS })
   }
 
   override _read(): void {

@@ -195,7 +195,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
         // The terminal is gone (hung up): there is nothing left to restore.
       }
     }
-    const onAbort = (): void => finish(abortError(plan.signal as AbortSignal))
+    const onAbort = (): void => finish(abortError(plan.signal as AbortSignal), true)
     const session: Session = {
       restoreTerminal,
       followResize() {
@@ -216,7 +216,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       },
     }
 
-    function finish(err?: unknown): void {
+    function finish(err?: unknown, terminate = false): void {
       if (finished) return
       finished = true
       restoreTerminal()
@@ -224,6 +224,12 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       plan.signal?.removeEventListener('abort', onAbort)
       pausedStdin?.resume()
       child._stopRelay()
+      if (terminate) {
+        // Aborting ends all the child started, as disposing does, and then rejects.
+        const done = (): void => reject(err)
+        child.terminate().then(done, done)
+        return
+      }
       child.close()
       if (err !== undefined) reject(err)
       else resolve(status as ExitStatus)
