@@ -8,7 +8,7 @@
 //! - `linux`: `/proc`, the foreground group, and pidfd handles that signal one process only.
 //! - `waiter`: the thread that carries terminations to their end.
 
-mod linux;
+pub(crate) mod linux;
 mod proc;
 mod tracker;
 mod waiter;
@@ -107,7 +107,7 @@ impl NativeSession {
   pub fn processes(&self) -> Result<Vec<SessionProcess>> {
     let ticks = linux::now_ticks();
     let all = linux::all()?;
-    let members = self.tracker.lock().unwrap().members(&all, ticks);
+    let members = tracker::scan(&self.shared, &self.tracker, &all, ticks);
     Ok(
       members
         .into_iter()
@@ -134,6 +134,7 @@ impl NativeSession {
       .callee_handled::<false>()
       .build()?;
     waiter::submit(Job {
+      shared: self.shared.clone(),
       tracker: self.tracker.clone(),
       signal,
       kill_at: Instant::now() + Duration::from_millis(grace_ms.into()),

@@ -8,13 +8,24 @@
 //!
 //! - while its leader (pid and start time) is still there, alive or a zombie, nobody else can
 //!   hold that id, so every process in the session is in ours;
-//! - otherwise only processes that started before the last scan that found the session in use
-//!   are taken by their session id: a session that emptied and was started again under the
-//!   same id (a recycled pid) holds only processes started after that;
+//! - so is every process in it once one process in it is proven ours: one that started before
+//!   a moment the session was known to be ours (the last scan that found it, or the reap of
+//!   the child that led it), or one the last scan found. Such a process was in the session
+//!   then (a process can only leave a session, for one of its own), so the session has never
+//!   been empty since and its id cannot have been handed out again. A session that emptied
+//!   and was started anew under a recycled id holds only processes started after that;
 //! - a process whose parent is a member is a member (it started after its parent), which is
 //!   how processes forked since the last scan, and those that called `setsid`, are found.
+//!
+//! What cannot be found: a process whose parent exited, started after the last moment its
+//! session was known, in a session of which nothing else is known (a daemon that forked twice
+//! between two looks).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Mutex;
+
+use crate::reactor::PtyShared;
 
 use super::proc::Proc;
 
@@ -32,6 +43,8 @@ pub(crate) struct Tracker {
   sessions: Vec<Tracked>,
   /// Every member of the last scan, by pid, with its start time.
   known: HashMap<libc::pid_t, u64>,
+  /// The child has been reaped: until then its session is surely still in use.
+  reaped: bool,
 }
 
 impl Tracker {
@@ -44,6 +57,16 @@ impl Tracker {
         seen_at: 0,
       }],
       known: HashMap::new(),
+      reaped: false,
+    }
+  }
+
+  /// The child that leads the first session was reaped at `at` (start-time ticks, read just
+  /// before the reap): its session was the terminal's until then.
+  pub(crate) fn leader_reaped(&mut self, at: u64) {
+    self.reaped = true;
+    if let Some(first) = self.sessions.first_mut() {
+      first.seen_at = first.seen_at.max(at);
     }
   }
 
@@ -56,13 +79,16 @@ impl Tracker {
     let mut live_sessions = Vec::new();
     for tracked in &self.sessions {
       let leader_there = tracked.leader.is_some_and(|start| is(tracked.sid, start));
+      let anchored = leader_there
+        || all.iter().any(|p| {
+          p.sid == tracked.sid
+            && (p.start <= tracked.seen_at || self.known.get(&p.pid) == Some(&p.start))
+        });
       if leader_there {
         live_sessions.push(tracked.sid);
       }
-      for p in all {
-        if p.sid == tracked.sid && (leader_there || p.start <= tracked.seen_at) {
-          member.insert(p.pid);
-        }
+      if anchored {
+        member.extend(all.iter().filter(|p| p.sid == tracked.sid).map(|p| p.pid));
       }
     }
     for (&pid, &start) in &self.known {
@@ -97,9 +123,13 @@ impl Tracker {
   fn update(&mut self, members: &[Proc], live_sessions: &[libc::pid_t], now: u64) {
     let in_use: HashSet<libc::pid_t> = members.iter().map(|p| p.sid).collect();
     // A session with none of ours in it and no leader left is over: its id may be reused.
-    self
-      .sessions
-      .retain(|t| in_use.contains(&t.sid) || live_sessions.contains(&t.sid));
+    // The child's lasts at least until the child is reaped (the first, while it is not).
+    let child_unreaped = !self.reaped;
+    let mut first = true;
+    self.sessions.retain(|t| {
+      let keep = std::mem::take(&mut first) && child_unreaped;
+      keep || in_use.contains(&t.sid) || live_sessions.contains(&t.sid)
+    });
     for tracked in &mut self.sessions {
       if in_use.contains(&tracked.sid) {
         tracked.seen_at = now;
@@ -116,6 +146,21 @@ impl Tracker {
     }
     self.known = members.iter().map(|p| (p.pid, p.start)).collect();
   }
+}
+
+/// The terminal's processes in `all`, told first whether its child has been reaped.
+pub(crate) fn scan(
+  shared: &PtyShared,
+  tracker: &Mutex<Tracker>,
+  all: &[Proc],
+  now: u64,
+) -> Vec<Proc> {
+  let mut tracker = tracker.lock().unwrap();
+  match shared.reaped_at.load(SeqCst) {
+    0 => {}
+    at => tracker.leader_reaped(at),
+  }
+  tracker.members(all, now)
 }
 
 #[cfg(test)]
@@ -178,8 +223,9 @@ mod tests {
   fn a_recycled_session_id_is_not_ours() {
     let mut t = Tracker::new(100, Some(10));
     t.members(&[proc(100, 1, 100, 10), proc(101, 100, 100, 11)], 20);
-    // Everything of the session went, and its id was given to an unrelated new session
-    // leader, which forked: none of it is ours.
+    // Everything of the session went (the child was reaped at 25), and its id was given to
+    // an unrelated new session leader, which forked: none of it is ours.
+    t.leader_reaped(25);
     let later = [proc(100, 1, 100, 40), proc(106, 100, 100, 41)];
     assert!(t.members(&later, 50).is_empty());
     // The id is dropped for good: even a process that claims an early start is not taken.
@@ -193,5 +239,27 @@ mod tests {
     let mut t = Tracker::new(100, Some(10));
     t.members(&[proc(100, 1, 100, 10), proc(101, 100, 100, 11)], 20);
     assert!(t.members(&[proc(101, 1, 300, 35)], 40).is_empty());
+  }
+
+  #[test]
+  fn a_session_is_kept_by_any_process_known_to_be_in_it() {
+    let mut t = Tracker::new(100, Some(10));
+    t.members(&[proc(100, 1, 100, 10)], 20);
+    // Forked (start 25) and orphaned before anyone looked: the reap at 30 vouches for it,
+    // and it for 107, whose parent is gone too.
+    t.leader_reaped(30);
+    let later = [proc(106, 1, 100, 25), proc(107, 1, 100, 45)];
+    assert_eq!(pids(&t.members(&later, 50)), [106, 107]);
+    // 106 is gone; 107 was found last time, so the session is still known.
+    let later = [proc(107, 1, 100, 45), proc(108, 1, 100, 55)];
+    assert_eq!(pids(&t.members(&later, 60)), [107, 108]);
+  }
+
+  #[test]
+  fn the_reap_vouches_even_when_the_leaders_start_was_never_read() {
+    let mut t = Tracker::new(100, None);
+    assert!(t.members(&[proc(106, 1, 100, 25)], 26).is_empty());
+    t.leader_reaped(30);
+    assert_eq!(pids(&t.members(&[proc(106, 1, 100, 25)], 50)), [106]);
   }
 }

@@ -23,7 +23,8 @@ use crate::error::{SysError, SysResult};
 
 use super::linux::{self as platform, Handle};
 use super::proc::Proc;
-use super::tracker::Tracker;
+use super::tracker::{scan, Tracker};
+use crate::reactor::PtyShared;
 
 /// How often the process table is read again while a termination waits.
 const RESCAN: Duration = Duration::from_millis(50);
@@ -34,6 +35,7 @@ pub(crate) type DoneFn = ThreadsafeFunction<i32, (), i32, Status, false>;
 
 /// One termination in progress.
 pub(crate) struct Job {
+  pub(crate) shared: Arc<PtyShared>,
   pub(crate) tracker: Arc<Mutex<Tracker>>,
   pub(crate) signal: i32,
   pub(crate) kill_at: Instant,
@@ -214,7 +216,7 @@ impl Running {
     } else {
       self.job.signal
     };
-    let members = self.job.tracker.lock().unwrap().members(all, ticks);
+    let members = scan(&self.job.shared, &self.job.tracker, all, ticks);
     let live: Vec<&Proc> = members.iter().filter(|p| !p.gone).collect();
     if live.is_empty() {
       return Some(0);
