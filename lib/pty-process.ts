@@ -164,8 +164,13 @@ export class PtyProcess extends Duplex {
     } catch (err) {
       return Promise.reject(err)
     }
-    this.close()
-    this.#terminating ??= this.#session.end(opts.signal, opts.graceMs).then(() => this.wait())
+    if (!this.#terminating) {
+      // Before the hang-up, which kills shells: what their children are is known only while
+      // they live.
+      this.#session.observe()
+      this.close()
+      this.#terminating = this.#session.end(opts.signal, opts.graceMs).then(() => this.wait())
+    }
     return this.#terminating
   }
 

@@ -74,6 +74,11 @@ export class Session {
     }))
   }
 
+  /** Takes note of the terminal's processes as they are now (see `end`). */
+  observe(): void {
+    callNative(() => this.#native.observe())
+  }
+
   /** Signals every process of the terminal, `SIGKILL`s what is left after `graceMs`, and
    * resolves once none is left. */
   end(signal: number, graceMs: number): Promise<void> {

@@ -102,6 +102,18 @@ impl NativeSession {
     })
   }
 
+  /// Reads the process table to know the terminal's processes as they are now, so that those
+  /// that leave the session later are still known once the parent that tied them to it is
+  /// gone. `terminate()`'s facade calls it before it hangs up: the hang-up kills shells, and
+  /// with them that tie.
+  #[napi]
+  pub fn observe(&self) -> Result<()> {
+    let ticks = linux::now_ticks();
+    let all = linux::all()?;
+    tracker::scan(&self.shared, &self.tracker, &all, ticks);
+    Ok(())
+  }
+
   /// Every live process of the terminal, by pid.
   #[napi]
   pub fn processes(&self) -> Result<Vec<SessionProcess>> {

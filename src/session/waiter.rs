@@ -56,7 +56,6 @@ struct Running {
 }
 
 struct Waiter {
-  registry: Registry,
   waker: Waker,
   queue: Mutex<Vec<Job>>,
 }
@@ -78,10 +77,8 @@ pub(crate) fn submit(job: Job) -> SysResult<()> {
         Some(waiter) => waiter,
         None => {
           let poll = Poll::new().map_err(io_error("epoll_create1"))?;
-          let registry = poll.registry().try_clone().map_err(io_error("fcntl"))?;
           let waker = Waker::new(poll.registry(), WAKE).map_err(io_error("eventfd"))?;
           let waiter = WAITER.get_or_init(|| Waiter {
-            registry,
             waker,
             queue: Mutex::new(Vec::new()),
           });
@@ -140,7 +137,7 @@ fn run(mut poll: Poll) {
         };
         if let Some(r) = running.get_mut(&id) {
           if let Some((_, handle)) = r.watched.remove(&key) {
-            let _ = waiter.registry.deregister(&mut SourceFd(&handle.raw_fd()));
+            let _ = poll.registry().deregister(&mut SourceFd(&handle.raw_fd()));
           }
           // Someone exited: see who is left (and who was reparented or forked meanwhile).
           r.look_at = Instant::now();
@@ -164,7 +161,7 @@ fn run(mut poll: Poll) {
           all,
           ticks,
           now,
-          &waiter.registry,
+          poll.registry(),
           &mut next_token,
           &mut tokens,
         ),
@@ -178,7 +175,7 @@ fn run(mut poll: Poll) {
       let r = running.remove(&id).expect("just stepped");
       for (token, handle) in r.watched.values() {
         tokens.remove(token);
-        let _ = waiter.registry.deregister(&mut SourceFd(&handle.raw_fd()));
+        let _ = poll.registry().deregister(&mut SourceFd(&handle.raw_fd()));
       }
       r.job
         .done
