@@ -162,19 +162,25 @@ test('terminate() next to unrelated children whose pids interleave with the term
 })
 
 test('terminate() after the child has exited still ends what it left behind, and resolves with its status', async (t) => {
-  // The job ignores SIGHUP, which the kernel sends the foreground group as the shell exits.
-  const child = await fork(['sh', '-c', 'trap "" HUP; sleep 100 & echo $!; exit 3'])
-  const out = new OutputReader(child)
-  const pid = Number((await out.until(/\d+\r\n/)).trim())
-  t.deepEqual(await child.wait(), { exitCode: 3, signal: null, status: 3 << 8 })
-  const orphan = identity(pid) as Identity
-  t.true(alive(orphan))
-  t.deepEqual(
-    child.processes().map((p) => p.pid),
-    [pid],
-  )
-  t.deepEqual(await child.terminate(), { exitCode: 3, signal: null, status: 3 << 8 })
-  t.false(alive(orphan))
+  const { dir, remove } = tempDir()
+  try {
+    const file = path.join(dir, 'pid')
+    // The job ignores SIGHUP, which the kernel sends the foreground group as the shell exits.
+    const child = await fork(['sh', '-c', 'trap "" HUP; sleep 100 & echo $! > "$1"; exit 3', 'sh', file])
+    t.deepEqual(await child.wait(), { exitCode: 3, signal: null, status: 3 << 8 })
+    const pid = Number(fs.readFileSync(file, 'utf8'))
+    await waitFor(() => fs.readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n')
+    const orphan = identity(pid) as Identity
+    t.true(alive(orphan))
+    t.deepEqual(
+      child.processes().map((p) => p.pid),
+      [pid],
+    )
+    t.deepEqual(await child.terminate(), { exitCode: 3, signal: null, status: 3 << 8 })
+    t.false(alive(orphan))
+  } finally {
+    remove()
+  }
 })
 
 test('kill() stays one signal to the child: its jobs outlive it until terminate()', async (t) => {

@@ -215,9 +215,9 @@ function terminateSection(calls, disposals) {
   if (disposals.length) {
     const rows = disposals.map((r) => {
       const f = r.report?.figures ?? {}
-      return [f.terminals, f.processesWhileOpen, f.failures, `${fmt(f.ms)} ms`, `${fmt(f.fds?.before)} / ${fmt(f.fds?.during)} / ${fmt(f.fds?.after)}`, `${fmt(f.threads?.before)} / ${fmt(f.threads?.during)} / ${fmt(f.threads?.after)}`, verdict(r)]
+      return [f.terminals, f.processesWhileOpen, f.failures, `${fmt(f.openMs)} ms / ${fmt(f.disposeMs)} ms`, `${fmt(f.fds?.before)} / ${fmt(f.fds?.during)} / ${fmt(f.fds?.after)}`, `${fmt(f.threads?.before)} / ${fmt(f.threads?.during)} / ${fmt(f.threads?.after)}`, verdict(r)]
     })
-    parts.push(`### \`await using\` on terminals all open at once\n\n${table(['terminals', 'their processes while open', 'failures', 'time', 'fds before / during / after', 'threads before / during / after', 'result'], rows)}\n`)
+    parts.push(`### \`await using\` on terminals all open at once\n\n${table(['terminals', 'their processes while open', 'failures', 'time to open all / to dispose all', 'fds before / during / after', 'threads before / during / after', 'result'], rows)}\n`)
   }
   return parts.join('\n')
 }

@@ -166,7 +166,9 @@ async function disposeMany({ n = 1000 } = {}) {
   }
   let during
   let processesDuring = 0
+  let openMs = 0
   const watching = allOpen.then(() => {
+    openMs = c.since(t0)
     during = m.snapshot()
     processesDuring = tagged().length
   })
@@ -185,6 +187,8 @@ async function disposeMany({ n = 1000 } = {}) {
       processesWhileOpen: processesDuring,
       failures: failures.count,
       ms,
+      openMs,
+      disposeMs: ms - openMs,
       fds: { before: base.snap.fds, during: during?.fds, after: after.fds },
       threads: { before: base.snap.threads, during: during?.threads, after: after.threads },
     },

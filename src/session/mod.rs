@@ -22,9 +22,32 @@ use napi_derive::napi;
 use crate::reactor::PtyShared;
 use crate::NativePty;
 
-use self::proc::Proc;
+use self::proc::{Proc, Table};
 use self::tracker::Tracker;
 use self::waiter::Job;
+
+/// How long a reading of the process table serves `observe()` calls.
+const OBSERVE_REUSE: Duration = Duration::from_millis(20);
+
+/// The last reading for `observe()`: when it was done, its start-time ticks, and the table.
+type Reading = (Instant, u64, Arc<Table>);
+static LAST_READING: Mutex<Option<Reading>> = Mutex::new(None);
+
+/// A reading of the process table no older than [`OBSERVE_REUSE`], with the ticks taken
+/// before it was read.
+fn recent_table() -> Result<(u64, Arc<Table>)> {
+  let mut last = LAST_READING.lock().unwrap();
+  if let Some((at, ticks, table)) = last.as_ref() {
+    if at.elapsed() < OBSERVE_REUSE {
+      return Ok((*ticks, table.clone()));
+    }
+  }
+  let ticks = linux::now_ticks();
+  let table = Arc::new(Table::new(linux::all()?));
+  // From the end of the reading: with thousands of processes it takes longer than the reuse.
+  *last = Some((Instant::now(), ticks, table.clone()));
+  Ok((ticks, table))
+}
 
 /// The leader of the terminal's foreground process group.
 #[napi(object)]
@@ -106,11 +129,13 @@ impl NativeSession {
   /// that leave the session later are still known once the parent that tied them to it is
   /// gone. `terminate()`'s facade calls it before it hangs up: the hang-up kills shells, and
   /// with them that tie.
+  ///
+  /// One reading of the table serves every call within [`OBSERVE_REUSE`] of it: closing many
+  /// terminals at once (an application quitting) then costs one reading, not one each.
   #[napi]
   pub fn observe(&self) -> Result<()> {
-    let ticks = linux::now_ticks();
-    let all = linux::all()?;
-    tracker::scan(&self.shared, &self.tracker, &all, ticks);
+    let (ticks, table) = recent_table()?;
+    tracker::scan(&self.shared, &self.tracker, &table, ticks);
     Ok(())
   }
 
@@ -118,8 +143,8 @@ impl NativeSession {
   #[napi]
   pub fn processes(&self) -> Result<Vec<SessionProcess>> {
     let ticks = linux::now_ticks();
-    let all = linux::all()?;
-    let members = tracker::scan(&self.shared, &self.tracker, &all, ticks);
+    let table = Table::new(linux::all()?);
+    let members = tracker::scan(&self.shared, &self.tracker, &table, ticks);
     Ok(
       members
         .into_iter()

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 
 use crate::reactor::PtyShared;
 
-use super::proc::Proc;
+use super::proc::{Proc, Table};
 
 /// A session whose processes are the terminal's.
 struct Tracked {
@@ -45,6 +45,8 @@ pub(crate) struct Tracker {
   known: HashMap<libc::pid_t, u64>,
   /// The child has been reaped: until then its session is surely still in use.
   reaped: bool,
+  /// The start-time ticks of the newest table it has seen: an older one is ignored.
+  newest: u64,
 }
 
 impl Tracker {
@@ -58,6 +60,7 @@ impl Tracker {
       }],
       known: HashMap::new(),
       reaped: false,
+      newest: 0,
     }
   }
 
@@ -70,53 +73,53 @@ impl Tracker {
     }
   }
 
-  /// The terminal's processes among `all` (one scan, zombies included), sorted by pid.
-  /// `now` is taken before the scan was read.
-  pub(crate) fn members(&mut self, all: &[Proc], now: u64) -> Vec<Proc> {
-    let by_pid: HashMap<libc::pid_t, &Proc> = all.iter().map(|p| (p.pid, p)).collect();
-    let is = |pid: libc::pid_t, start: u64| by_pid.get(&pid).is_some_and(|p| p.start == start);
+  /// The terminal's processes in `table` (zombies included), sorted by pid. `now` is taken
+  /// before the table was read.
+  pub(crate) fn members(&mut self, table: &Table, now: u64) -> Vec<Proc> {
+    let fresh = now >= self.newest;
     let mut member: HashSet<libc::pid_t> = HashSet::new();
     let mut live_sessions = Vec::new();
     for tracked in &self.sessions {
-      let leader_there = tracked.leader.is_some_and(|start| is(tracked.sid, start));
+      let leader_there = tracked
+        .leader
+        .is_some_and(|start| table.has(tracked.sid, start));
       let anchored = leader_there
-        || all.iter().any(|p| {
-          p.sid == tracked.sid
-            && (p.start <= tracked.seen_at || self.known.get(&p.pid) == Some(&p.start))
-        });
+        || table
+          .in_session(tracked.sid)
+          .any(|p| p.start <= tracked.seen_at || self.known.get(&p.pid) == Some(&p.start));
       if leader_there {
         live_sessions.push(tracked.sid);
       }
       if anchored {
-        member.extend(all.iter().filter(|p| p.sid == tracked.sid).map(|p| p.pid));
+        member.extend(table.in_session(tracked.sid).map(|p| p.pid));
       }
     }
     for (&pid, &start) in &self.known {
-      if is(pid, start) {
+      if table.has(pid, start) {
         member.insert(pid);
       }
     }
     // Descendants, however far down: children of members, started no earlier than them.
-    let mut children: HashMap<libc::pid_t, Vec<&Proc>> = HashMap::new();
-    for p in all {
-      children.entry(p.ppid).or_default().push(p);
-    }
     let mut queue: Vec<libc::pid_t> = member.iter().copied().collect();
     while let Some(parent) = queue.pop() {
-      let parent_start = by_pid.get(&parent).map_or(0, |p| p.start);
-      for child in children.get(&parent).into_iter().flatten() {
+      let parent_start = table.get(parent).map_or(0, |p| p.start);
+      for child in table.children_of(parent) {
         if child.start >= parent_start && member.insert(child.pid) {
           queue.push(child.pid);
         }
       }
     }
-    let mut out: Vec<Proc> = all
+    let mut out: Vec<Proc> = member
       .iter()
-      .filter(|p| member.contains(&p.pid))
-      .cloned()
+      .filter_map(|&pid| table.get(pid).cloned())
       .collect();
     out.sort_by_key(|p| p.pid);
-    self.update(&out, &live_sessions, now);
+    // A table older than one already seen (shared by several terminals) still answers, but
+    // must not make the tracker forget what the newer one showed.
+    if fresh {
+      self.newest = now;
+      self.update(&out, &live_sessions, now);
+    }
     out
   }
 
@@ -148,11 +151,11 @@ impl Tracker {
   }
 }
 
-/// The terminal's processes in `all`, told first whether its child has been reaped.
+/// The terminal's processes in `table`, the tracker told first whether its child was reaped.
 pub(crate) fn scan(
   shared: &PtyShared,
   tracker: &Mutex<Tracker>,
-  all: &[Proc],
+  table: &Table,
   now: u64,
 ) -> Vec<Proc> {
   let mut tracker = tracker.lock().unwrap();
@@ -160,7 +163,7 @@ pub(crate) fn scan(
     0 => {}
     at => tracker.leader_reaped(at),
   }
-  tracker.members(all, now)
+  tracker.members(table, now)
 }
 
 #[cfg(test)]
@@ -180,6 +183,10 @@ mod tests {
     }
   }
 
+  fn table(procs: &[Proc]) -> Table {
+    Table::new(procs.to_vec())
+  }
+
   fn pids(members: &[Proc]) -> Vec<i32> {
     members.iter().map(|p| p.pid).collect()
   }
@@ -196,7 +203,7 @@ mod tests {
       proc(103, 102, 102, 13),
       proc(200, 1, 200, 5),
     ];
-    assert_eq!(pids(&t.members(&all, 20)), [100, 101, 102, 103]);
+    assert_eq!(pids(&t.members(&table(&all), 20)), [100, 101, 102, 103]);
   }
 
   #[test]
@@ -207,7 +214,7 @@ mod tests {
       proc(101, 100, 100, 11),
       proc(102, 101, 102, 12),
     ];
-    t.members(&first, 20);
+    t.members(&table(&first), 20);
     // The leader and its child are gone; 102 was reparented and forked 104 before its
     // parent went: still ours. 105 is in 102's session but started since: ours through 104.
     let later = [
@@ -216,50 +223,62 @@ mod tests {
       proc(104, 1, 102, 15),
       proc(105, 104, 102, 25),
     ];
-    assert_eq!(pids(&t.members(&later, 30)), [102, 104, 105]);
+    assert_eq!(pids(&t.members(&table(&later), 30)), [102, 104, 105]);
   }
 
   #[test]
   fn a_recycled_session_id_is_not_ours() {
     let mut t = Tracker::new(100, Some(10));
-    t.members(&[proc(100, 1, 100, 10), proc(101, 100, 100, 11)], 20);
+    t.members(
+      &table(&[proc(100, 1, 100, 10), proc(101, 100, 100, 11)]),
+      20,
+    );
     // Everything of the session went (the child was reaped at 25), and its id was given to
     // an unrelated new session leader, which forked: none of it is ours.
     t.leader_reaped(25);
     let later = [proc(100, 1, 100, 40), proc(106, 100, 100, 41)];
-    assert!(t.members(&later, 50).is_empty());
+    assert!(t.members(&table(&later), 50).is_empty());
     // The id is dropped for good: even a process that claims an early start is not taken.
     assert!(t
-      .members(&[proc(100, 1, 100, 40), proc(107, 100, 100, 11)], 60)
+      .members(
+        &table(&[proc(100, 1, 100, 40), proc(107, 100, 100, 11)]),
+        60
+      )
       .is_empty());
   }
 
   #[test]
   fn a_recycled_pid_is_not_remembered() {
     let mut t = Tracker::new(100, Some(10));
-    t.members(&[proc(100, 1, 100, 10), proc(101, 100, 100, 11)], 20);
-    assert!(t.members(&[proc(101, 1, 300, 35)], 40).is_empty());
+    t.members(
+      &table(&[proc(100, 1, 100, 10), proc(101, 100, 100, 11)]),
+      20,
+    );
+    assert!(t.members(&table(&[proc(101, 1, 300, 35)]), 40).is_empty());
   }
 
   #[test]
   fn a_session_is_kept_by_any_process_known_to_be_in_it() {
     let mut t = Tracker::new(100, Some(10));
-    t.members(&[proc(100, 1, 100, 10)], 20);
+    t.members(&table(&[proc(100, 1, 100, 10)]), 20);
     // Forked (start 25) and orphaned before anyone looked: the reap at 30 vouches for it,
     // and it for 107, whose parent is gone too.
     t.leader_reaped(30);
     let later = [proc(106, 1, 100, 25), proc(107, 1, 100, 45)];
-    assert_eq!(pids(&t.members(&later, 50)), [106, 107]);
+    assert_eq!(pids(&t.members(&table(&later), 50)), [106, 107]);
     // 106 is gone; 107 was found last time, so the session is still known.
     let later = [proc(107, 1, 100, 45), proc(108, 1, 100, 55)];
-    assert_eq!(pids(&t.members(&later, 60)), [107, 108]);
+    assert_eq!(pids(&t.members(&table(&later), 60)), [107, 108]);
   }
 
   #[test]
   fn the_reap_vouches_even_when_the_leaders_start_was_never_read() {
     let mut t = Tracker::new(100, None);
-    assert!(t.members(&[proc(106, 1, 100, 25)], 26).is_empty());
+    assert!(t.members(&table(&[proc(106, 1, 100, 25)]), 26).is_empty());
     t.leader_reaped(30);
-    assert_eq!(pids(&t.members(&[proc(106, 1, 100, 25)], 50)), [106]);
+    assert_eq!(
+      pids(&t.members(&table(&[proc(106, 1, 100, 25)]), 50)),
+      [106]
+    );
   }
 }

@@ -22,7 +22,7 @@ use napi::Status;
 use crate::error::{SysError, SysResult};
 
 use super::linux::{self as platform, Handle};
-use super::proc::Proc;
+use super::proc::{Proc, Table};
 use super::tracker::{scan, Tracker};
 use crate::reactor::PtyShared;
 
@@ -139,8 +139,12 @@ fn run(mut poll: Poll) {
           if let Some((_, handle)) = r.watched.remove(&key) {
             let _ = poll.registry().deregister(&mut SourceFd(&handle.raw_fd()));
           }
-          // Someone exited: see who is left (and who was reparented or forked meanwhile).
-          r.look_at = Instant::now();
+          // The last one it waited for has exited: see whether anything is left (forked or
+          // unseen meanwhile). Before that, the regular look does; one read of the table per
+          // exit would cost most of the work when many processes go at once.
+          if r.watched.is_empty() {
+            r.look_at = Instant::now();
+          }
         }
       }
     }
@@ -150,15 +154,15 @@ fn run(mut poll: Poll) {
     }
     // One reading of the table for all that are due.
     let ticks = platform::now_ticks();
-    let table = platform::all();
+    let table = platform::all().map(Table::new);
     let mut finished = Vec::new();
     for r in running.values_mut() {
       if r.next_deadline() > now {
         continue;
       }
       let outcome = match &table {
-        Ok(all) => r.step(
-          all,
+        Ok(table) => r.step(
+          table,
           ticks,
           now,
           poll.registry(),
@@ -197,7 +201,7 @@ impl Running {
   /// termination is over: 0 when nothing is left.
   fn step(
     &mut self,
-    all: &[Proc],
+    table: &Table,
     ticks: u64,
     now: Instant,
     registry: &Registry,
@@ -213,7 +217,7 @@ impl Running {
     } else {
       self.job.signal
     };
-    let members = scan(&self.job.shared, &self.job.tracker, all, ticks);
+    let members = scan(&self.job.shared, &self.job.tracker, table, ticks);
     let live: Vec<&Proc> = members.iter().filter(|p| !p.gone).collect();
     if live.is_empty() {
       return Some(0);
