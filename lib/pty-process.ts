@@ -164,13 +164,7 @@ export class PtyProcess extends Duplex {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (!this.#terminating) {
-      // Before the hang-up, which kills shells: what their children are is known only while
-      // they live.
-      this.#session.observe()
-      this.close()
-      this.#terminating = this.#session.end(opts.signal, opts.graceMs).then(() => this.wait())
-    }
+    this.#terminating ??= this.#session.end(opts.signal, opts.graceMs, () => this.close()).then(() => this.wait())
     return this.#terminating
   }
 

@@ -1,7 +1,7 @@
 // What runs in a terminal, and ending all of it: the facade of the native session layer
 // (`src/session/`). PtyProcess delegates `foreground()`, `processes()` and `terminate()` here.
 
-import type * as native from './native'
+import * as native from './native'
 import { callNative, systemError } from './errors'
 import { checkInteger, checkOptions, signalNumber } from './validate'
 
@@ -74,21 +74,54 @@ export class Session {
     }))
   }
 
-  /** Takes note of the terminal's processes as they are now (see `end`). */
-  observe(): void {
-    callNative(() => this.#native.observe())
-  }
-
-  /** Signals every process of the terminal, `SIGKILL`s what is left after `graceMs`, and
-   * resolves once none is left. */
-  end(signal: number, graceMs: number): Promise<void> {
+  /** Takes note of the terminal's processes, calls `hangUp`, signals every process of the
+   * terminal, `SIGKILL`s what is left after `graceMs`, and resolves once none is left. */
+  end(signal: number, graceMs: number, hangUp: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      callNative(() =>
-        this.#native.terminate(signal, graceMs, (errno) => {
-          if (errno === 0) resolve()
-          else reject(systemError(errno, 'pidfd_send_signal'))
-        }),
-      )
+      observeThen(this.#native, (err) => {
+        if (err) return reject(err)
+        hangUp()
+        callNative(() =>
+          this.#native.terminate(signal, graceMs, (errno) => {
+            if (errno === 0) resolve()
+            else reject(systemError(errno, 'pidfd_send_signal'))
+          }),
+        )
+      })
     })
+  }
+}
+
+type Observer = { session: NativeSession; then: (err?: unknown) => void }
+let observers: Observer[] | undefined
+
+/**
+ * Has `session` take note of its processes before its terminal is hung up: what a shell's
+ * children are is known only while the shell lives, and the hang-up kills it. The reading of
+ * the process table must come after the call (a terminal's jobs may have been started just
+ * before it), and costs tens of milliseconds with thousands of processes: one reading, on the
+ * next tick, serves every terminal terminated until then.
+ */
+function observeThen(session: NativeSession, then: (err?: unknown) => void): void {
+  if (!observers) {
+    observers = []
+    process.nextTick(observeAll)
+  }
+  observers.push({ session, then })
+}
+
+function observeAll(): void {
+  const batch = observers ?? []
+  observers = undefined
+  let table: InstanceType<typeof native.ProcessTable>
+  try {
+    table = callNative(() => native.ProcessTable.read())
+  } catch (err) {
+    for (const { then } of batch) then(err)
+    return
+  }
+  for (const { session, then } of batch) {
+    session.observe(table)
+    then()
   }
 }

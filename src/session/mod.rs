@@ -26,27 +26,25 @@ use self::proc::{Proc, Table};
 use self::tracker::Tracker;
 use self::waiter::Job;
 
-/// How long a reading of the process table serves `observe()` calls.
-const OBSERVE_REUSE: Duration = Duration::from_millis(20);
+/// One reading of the process table, for `observe()` on several terminals at once.
+#[napi]
+pub struct ProcessTable {
+  /// Start-time ticks taken before the reading.
+  ticks: u64,
+  table: Table,
+}
 
-/// The last reading for `observe()`: when it was done, its start-time ticks, and the table.
-type Reading = (Instant, u64, Arc<Table>);
-static LAST_READING: Mutex<Option<Reading>> = Mutex::new(None);
-
-/// A reading of the process table no older than [`OBSERVE_REUSE`], with the ticks taken
-/// before it was read.
-fn recent_table() -> Result<(u64, Arc<Table>)> {
-  let mut last = LAST_READING.lock().unwrap();
-  if let Some((at, ticks, table)) = last.as_ref() {
-    if at.elapsed() < OBSERVE_REUSE {
-      return Ok((*ticks, table.clone()));
-    }
+#[napi]
+impl ProcessTable {
+  /// Reads the process table.
+  #[napi(factory)]
+  pub fn read() -> Result<Self> {
+    let ticks = linux::now_ticks();
+    Ok(ProcessTable {
+      ticks,
+      table: Table::new(linux::all()?),
+    })
   }
-  let ticks = linux::now_ticks();
-  let table = Arc::new(Table::new(linux::all()?));
-  // From the end of the reading: with thousands of processes it takes longer than the reuse.
-  *last = Some((Instant::now(), ticks, table.clone()));
-  Ok((ticks, table))
 }
 
 /// The leader of the terminal's foreground process group.
@@ -125,18 +123,14 @@ impl NativeSession {
     })
   }
 
-  /// Reads the process table to know the terminal's processes as they are now, so that those
-  /// that leave the session later are still known once the parent that tied them to it is
-  /// gone. `terminate()`'s facade calls it before it hangs up: the hang-up kills shells, and
-  /// with them that tie.
-  ///
-  /// One reading of the table serves every call within [`OBSERVE_REUSE`] of it: closing many
-  /// terminals at once (an application quitting) then costs one reading, not one each.
+  /// Takes note of the terminal's processes in `table`, so that those that leave the session
+  /// later are still known once the parent that tied them to it is gone. `terminate()`'s
+  /// facade calls it before it hangs up (the hang-up kills shells, and with them that tie),
+  /// with a table read after the call: one reading serves all the terminals terminated at
+  /// the same time (an application quitting).
   #[napi]
-  pub fn observe(&self) -> Result<()> {
-    let (ticks, table) = recent_table()?;
-    tracker::scan(&self.shared, &self.tracker, &table, ticks);
-    Ok(())
+  pub fn observe(&self, table: &ProcessTable) {
+    tracker::scan(&self.shared, &self.tracker, &table.table, table.ticks);
   }
 
   /// Every live process of the terminal, by pid.
