@@ -52,13 +52,6 @@ async function jobsTerminal(tag) {
   return child
 }
 
-/** As every scenario warms up, and once through terminate(): its thread and fds, started at the
- * first call and kept for the process's life as the reactor's are, belong in the baseline. */
-async function warmUp() {
-  await c.warmUp()
-  await (await pty.fork(['true'])).terminate()
-}
-
 /** An unrelated child, started now (its pid among the terminal's), with its exit noted. */
 function bystander(argv) {
   const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore' })
@@ -83,7 +76,7 @@ function bystander(argv) {
  * left when its terminate() resolves.
  */
 async function terminateMany({ n = 1000, concurrency = 8 } = {}) {
-  await warmUp()
+  await c.warmUp()
   const base = c.baseline()
   const lasting = [bystander(['sleep', '1000']), bystander([process.execPath, '-e', 'setInterval(() => {}, 1000)'])]
   const failures = new c.Failures()
@@ -145,7 +138,7 @@ async function terminateMany({ n = 1000, concurrency = 8 } = {}) {
 /** `n` terminals, all open at once, each with background jobs, each disposed as `await using`
  * does, at the same time. Afterwards no process of theirs may be left, fds and threads as before. */
 async function disposeMany({ n = 1000 } = {}) {
-  await warmUp()
+  await c.warmUp()
   const base = c.baseline()
   const t0 = performance.now()
   let opened = 0

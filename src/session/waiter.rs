@@ -11,7 +11,7 @@
 //! serves every termination due at that moment.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
@@ -55,13 +55,16 @@ struct Running {
   look_at: Instant,
 }
 
+/// The worker while it runs: how to wake it, and what it has yet to take.
 struct Waiter {
   waker: Waker,
-  queue: Mutex<Vec<Job>>,
+  queue: Vec<Job>,
 }
 
-static WAITER: OnceLock<Waiter> = OnceLock::new();
-static START: Mutex<()> = Mutex::new(());
+/// `None` while no termination is in progress: the worker ends when it has nothing left to do
+/// and lets its thread, epoll fd and eventfd go with it, so that a process that terminated
+/// terminals holds nothing more afterwards than before.
+static WAITER: Mutex<Option<Waiter>> = Mutex::new(None);
 
 fn io_error(syscall: &'static str) -> impl Fn(std::io::Error) -> SysError {
   move |e| SysError::new(e.raw_os_error().unwrap_or(libc::EIO), syscall)
@@ -69,43 +72,46 @@ fn io_error(syscall: &'static str) -> impl Fn(std::io::Error) -> SysError {
 
 /// Hands a termination to the worker, starting it if need be.
 pub(crate) fn submit(job: Job) -> SysResult<()> {
-  let waiter = match WAITER.get() {
-    Some(waiter) => waiter,
-    None => {
-      let _guard = START.lock().unwrap();
-      match WAITER.get() {
-        Some(waiter) => waiter,
-        None => {
-          let poll = Poll::new().map_err(io_error("epoll_create1"))?;
-          let waker = Waker::new(poll.registry(), WAKE).map_err(io_error("eventfd"))?;
-          let waiter = WAITER.get_or_init(|| Waiter {
-            waker,
-            queue: Mutex::new(Vec::new()),
-          });
-          std::thread::Builder::new()
-            .name("napi-pty-terminate".into())
-            .spawn(move || run(poll))
-            .map_err(io_error("pthread_create"))?;
-          waiter
-        }
-      }
-    }
-  };
-  waiter.queue.lock().unwrap().push(job);
+  let mut waiter = WAITER.lock().unwrap();
+  if waiter.is_none() {
+    let poll = Poll::new().map_err(io_error("epoll_create1"))?;
+    let waker = Waker::new(poll.registry(), WAKE).map_err(io_error("eventfd"))?;
+    std::thread::Builder::new()
+      .name("napi-pty-terminate".into())
+      .spawn(move || run(poll))
+      .map_err(io_error("pthread_create"))?;
+    *waiter = Some(Waiter {
+      waker,
+      queue: Vec::new(),
+    });
+  }
+  let waiter = waiter.as_mut().expect("just started");
+  waiter.queue.push(job);
   waiter.waker.wake().map_err(io_error("write"))
 }
 
+/// Takes what was submitted; `None` (and the worker is over) when that is nothing and nothing
+/// runs either. Decided under the lock that `submit` takes, so no job is left behind.
+fn take_jobs(running: &HashMap<u64, Running>) -> Option<Vec<Job>> {
+  let mut waiter = WAITER.lock().unwrap();
+  let queue = &mut waiter.as_mut().expect("the worker's own").queue;
+  if queue.is_empty() && running.is_empty() {
+    *waiter = None;
+    return None;
+  }
+  Some(std::mem::take(queue))
+}
+
 fn run(mut poll: Poll) {
-  let waiter = WAITER.get().expect("started before its thread");
   let mut events = Events::with_capacity(256);
   let mut running: HashMap<u64, Running> = HashMap::new();
   // Which termination, and which of its processes, each watched pidfd belongs to.
   let mut tokens: HashMap<Token, (u64, Key)> = HashMap::new();
   let mut next_job = 0u64;
   let mut next_token = 0usize;
-  loop {
+  while let Some(jobs) = take_jobs(&running) {
     let now = Instant::now();
-    for job in waiter.queue.lock().unwrap().drain(..) {
+    for job in jobs {
       next_job += 1;
       running.insert(
         next_job,
@@ -124,7 +130,19 @@ fn run(mut poll: Poll) {
     if timeout.is_none_or(|t| !t.is_zero()) {
       if let Err(e) = poll.poll(&mut events, timeout) {
         if e.kind() != std::io::ErrorKind::Interrupted {
-          // The epoll fd is ours alone; failing here means the process is ending.
+          // The epoll fd is ours alone: this does not happen. Should it, every termination
+          // is told, and the next one starts a new worker.
+          let errno = e.raw_os_error().unwrap_or(libc::EIO);
+          let queued = WAITER
+            .lock()
+            .unwrap()
+            .take()
+            .map_or(Vec::new(), |w| w.queue);
+          for job in running.into_values().map(|r| r.job).chain(queued) {
+            job
+              .done
+              .call(errno, ThreadsafeFunctionCallMode::NonBlocking);
+          }
           return;
         }
       }
