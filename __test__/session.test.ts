@@ -161,6 +161,36 @@ test('terminate() next to unrelated children whose pids interleave with the term
   await Promise.all(Array.from({ length: 8 }, worker))
 })
 
+/** The live processes whose environment holds `NAPI_PTY_TEST_TAG=tag`: told from outside,
+ * whatever session they are in (setsid keeps the environment). */
+function tagged(tag: string): number[] {
+  const out: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      // A zombie's environment reads as empty.
+      if (fs.readFileSync(`/proc/${name}/environ`, 'latin1').includes(`NAPI_PTY_TEST_TAG=${tag}\0`)) out.push(Number(name))
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return out
+}
+
+test('terminate() as soon as the jobs are started, before they have run (50 runs, 5 at a time)', async (t) => {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < 50) {
+      const tag = `${process.pid}-${next++}`
+      const child = await fork(['sh', '-c', JOBS.replace('wait', 'echo ready; wait')], { env: { ...process.env, NAPI_PTY_TEST_TAG: tag } })
+      await new OutputReader(child).until('ready')
+      await child.terminate({ graceMs: 0 })
+      t.deepEqual(tagged(tag).map(describe), [])
+    }
+  }
+  await Promise.all(Array.from({ length: 5 }, worker))
+})
+
 test('terminate() after the child has exited still ends what it left behind, and resolves with its status', async (t) => {
   const { dir, remove } = tempDir()
   try {
