@@ -26,6 +26,7 @@ export { UNREAD_OUTPUT_WARNING_BYTES } from './lib/output'
 export { EOF, type ExpectOptions, type ExpectPattern, type ExpectResult } from './lib/expect'
 export { keySequence, type KeyOptions } from './lib/keys'
 export type { Cell, Color, Screen, ScreenCondition, ScreenOptions, SvgOptions, WaitOptions } from './lib/screen'
+export type { ForegroundProcess, SessionProcess, TerminateOptions } from './lib/session'
 export { EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, DISPOSE_GRACE_MS } from './lib/events'
 export type {
   ExitStatus,

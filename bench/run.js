@@ -420,6 +420,27 @@ async function writeReport(json, prefix) {
   return md
 }
 
+// napi-pty's own `foreground()` (no peer has it), in bench/foreground.js: 1,000 terminals open
+// (100 with --quick), each call timed.
+function foregroundCost(log) {
+  process.stderr.write('foreground() with terminals open … ')
+  const r = spawnSync(process.execPath, [path.join(BENCH, 'foreground.js'), `--terminals=${QUICK ? 100 : 1000}`], { cwd: ROOT, encoding: 'utf8', timeout: 300000 })
+  let result
+  try {
+    result = JSON.parse(r.stdout.trim().split('\n').pop())
+  } catch {
+    result = { error: `exit ${r.status}: ${r.stderr}` }
+  }
+  log(result.error ? `FAILED: ${result.error}` : 'ok')
+  return result
+}
+
+function foregroundLine(f) {
+  if (!f) return ''
+  if (f.error) return `\n\`foreground()\`: failed: ${f.error}\n`
+  return `\n\`foreground()\` with ${f.terminals} terminals open: median ${f.medianUs} µs per call (p90 ${f.p90Us}, p99 ${f.p99Us}, max ${f.maxUs}; ${f.calls} calls)\n`
+}
+
 async function main() {
   const reportFrom = option('report')
   if (reportFrom) {
@@ -479,9 +500,11 @@ async function main() {
     log(`${r.ok ? 'ok' : `FAILED: ${r.error}`} (${(r.elapsedMs / 1000).toFixed(1)} s)`)
   }
   json.loadavg.end = os.loadavg()
+  if (!onlyScenarios || onlyScenarios.includes('foreground')) json.foreground = foregroundCost(log)
   json.durationS = Math.round((Date.now() - t0) / 1000)
 
-  const md = await writeReport(json, prefix)
+  const md = (await writeReport(json, prefix)) + foregroundLine(json.foreground)
+  if (json.foreground) fs.appendFileSync(`${prefix}.md`, foregroundLine(json.foreground))
   process.stdout.write(md)
   log(`\nwrote ${path.relative(process.cwd(), prefix)}.{md,json,svg} in ${json.durationS} s`)
 }

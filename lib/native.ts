@@ -82,6 +82,6 @@ export type NativePty = Binding.NativePty
 export type RawMode = Binding.RawMode
 export type ForkSpec = Binding.ForkSpec
 export type Kind = Binding.Kind
-export const { EventSink, RawMode, fork, openpty, getWindowSize, setWindowSize, isTerminal } = binding
+export const { EventSink, RawMode, fork, openpty, getWindowSize, setWindowSize, isTerminal, ProcessTable } = binding
 // Defined once, in `src/protocol.rs`; `lib/events.ts` says what each is.
 export const { Kind, LANE_INPUT, LANE_OUTPUT, EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, SYS_ERROR_PREFIX, stepSyscalls } = binding

@@ -4,7 +4,7 @@ import { Duplex } from 'node:stream'
 
 import type * as native from './native'
 import { callNative, startError, stateError } from './errors'
-import { DISPOSE_GRACE_MS, Kind, STEP_SYSCALLS } from './events'
+import { Kind, STEP_SYSCALLS } from './events'
 import { Gate, Input } from './input'
 import { LoopHold } from './loop-hold'
 import { Output } from './output'
@@ -91,6 +91,11 @@ export class PtyCore extends Duplex {
     return this.#rows
   }
 
+  /** @internal Whether the child has exited (its `exit` may still wait for the output's end). */
+  get _exited(): boolean {
+    return this.#exit !== undefined
+  }
+
   /** How the child ended, once it has (and the `exit` event has been emitted). */
   get exitStatus(): ExitStatus | undefined {
     return this.#exitDelivered ? this.#exit : undefined
@@ -151,18 +156,6 @@ export class PtyCore extends Duplex {
     this.#loop.referenced = false
     this.#settle()
     return this
-  }
-
-  /** Hangs up, sends SIGKILL to what is left after {@link DISPOSE_GRACE_MS}, and waits. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close()
-    if (this.#exit) return
-    const timer = setTimeout(() => this.kill('SIGKILL'), DISPOSE_GRACE_MS)
-    try {
-      await this.wait()
-    } finally {
-      clearTimeout(timer)
-    }
   }
 
   override _read(): void {

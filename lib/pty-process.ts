@@ -1,10 +1,14 @@
 // PtyProcess: what fork() returns. The stream itself is PtyCore (lib/pty-core.ts); what is
-// built on it through its public API alone is here: typed events and the test-driving methods.
+// built on top of it is here: typed events, what runs in the terminal and ending all of it
+// (lib/session.ts), and the test-driving methods (lib/drive.ts).
 
 import { childScreen, expectChild, pressKeys, type ExpectOptions, type ExpectPattern, type ExpectResult } from './drive'
+import { DISPOSE_GRACE_MS } from './events'
+import type * as native from './native'
 import { PtyCore } from './pty-core'
 import type { Screen, ScreenOptions } from './screen'
-import type { PtyProcessEventName as Name, PtyProcessListener as Listener } from './types'
+import { checkTerminateOptions, Session, type ForegroundProcess, type SessionProcess, type TerminateOptions } from './session'
+import type { ExitStatus, PtyProcessEventName as Name, PtyProcessListener as Listener, WindowSize } from './types'
 
 /** Listeners typed by event (the map is `PtyProcessEvents`); chunks are Buffers. */
 export interface PtyProcess {
@@ -25,6 +29,43 @@ export interface PtyProcess {
  * feeds its input, both with backpressure.
  */
 export class PtyProcess extends PtyCore {
+  readonly #session: Session
+  #terminating: Promise<ExitStatus> | undefined
+
+  /** @internal */
+  constructor(nativePty: native.NativePty, size: WindowSize, spawned: { resolve: () => void; reject: (err: Error) => void }) {
+    super(nativePty, size, spawned)
+    this.#session = new Session(nativePty)
+  }
+
+  /** The terminal's foreground process (what the user runs now); `null` after the exit. */
+  foreground(): ForegroundProcess | null {
+    return this._exited ? null : this.#session.foreground()
+  }
+
+  /** Every process still in the terminal's session, and the child's descendants that left it. */
+  processes(): SessionProcess[] {
+    return this.#session.processes()
+  }
+
+  /** Hangs up, signals every process of the terminal, SIGKILLs what is left after the grace
+   * time, and resolves with the child's exit status once none of them is left. */
+  terminate(options?: TerminateOptions): Promise<ExitStatus> {
+    let opts: { signal: number; graceMs: number }
+    try {
+      opts = checkTerminateOptions(options)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    this.#terminating ??= this.#session.end(opts.signal, opts.graceMs, () => this.close()).then(() => this.wait())
+    return this.#terminating
+  }
+
+  /** `terminate()` with a grace of {@link DISPOSE_GRACE_MS}: nothing of the terminal is left. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.terminate({ graceMs: DISPOSE_GRACE_MS })
+  }
+
   /** Waits for `pattern` in the output, as pexpect does (see the README's Testing section). */
   expect(pattern: ExpectPattern | ExpectPattern[], options?: ExpectOptions): Promise<ExpectResult> {
     return expectChild(this, pattern, options)

@@ -214,7 +214,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       },
     }
 
-    function finish(err?: unknown, aborted = false): void {
+    function finish(err?: unknown, terminate = false): void {
       if (finished) return
       finished = true
       restoreTerminal()
@@ -222,9 +222,13 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       plan.signal?.removeEventListener('abort', onAbort)
       pausedStdin?.resume()
       child._relay.stop()
-      // Aborted: hung up, and killed if it ignores that, as fork's signal does.
-      if (aborted) void child[Symbol.asyncDispose]()
-      else child.close()
+      if (terminate) {
+        // Aborting ends all the child started, as disposing does, and then rejects.
+        const done = (): void => reject(err)
+        child.terminate().then(done, done)
+        return
+      }
+      child.close()
       if (err !== undefined) reject(err)
       else resolve(status as ExitStatus)
     }

@@ -10,6 +10,8 @@
 //! - `relay`: `spawn`'s copy loop between the pty and this process's stdin/stdout;
 //!   `file_io`: its reads and writes of regular files, on threads of their own.
 //! - `master`: where a master's output ends, and when its input leaves a line open.
+//! - `session`: what runs in a terminal (its foreground process, its processes) and ending all
+//!   of it.
 //! - `terminal`: raw mode for this process's own terminal, and its restoration.
 //! - `fd`: reading, writing, duplicating and creating fds; `sys`: syscalls glibc lacks;
 //!   `error`: errors that name their syscall.
@@ -24,6 +26,7 @@ mod protocol;
 mod pty;
 mod reactor;
 mod relay;
+mod session;
 mod sink;
 mod sys;
 mod terminal;

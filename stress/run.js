@@ -43,6 +43,9 @@ function plan(scale) {
     runs.push({ section: 'faults', scenario: 'faults', params: {}, strategy })
     runs.push({ section: 'emfile', scenario: 'emfile', params: { expectLimit: FD_LIMIT }, strategy, fdLimit: FD_LIMIT })
   }
+  // Ending what terminals started (the session layer does not depend on the strategy).
+  runs.push({ section: 'terminate', scenario: 'terminate', params: { n: n(1000) }, strategy: 'clone-vfork' })
+  runs.push({ section: 'dispose', scenario: 'dispose', params: { n: n(1000) }, strategy: 'clone-vfork' })
   // A longer soak, to see whether RSS levels off once the allocator and V8 have warmed up.
   runs.push({ section: 'soak-fork', scenario: 'soak-fork', params: { n: n(30000) }, strategy: 'clone-vfork' })
   const { caseNames } = require('./callbacks')
@@ -199,6 +202,26 @@ function hostileSection(results) {
   return parts.join('\n')
 }
 
+function terminateSection(calls, disposals) {
+  if (calls.length === 0 && disposals.length === 0) return ''
+  const parts = ['## Ending what terminals started\n', 'Each terminal runs `sh -c` with three background jobs: a plain `sleep`, one that ignores SIGHUP and SIGTERM, and one started with `setsid`. Whether a process is a terminal\'s is judged from outside, by a tag in its environment that all its descendants inherit.\n']
+  if (calls.length) {
+    const rows = calls.map((r) => {
+      const f = r.report?.figures ?? {}
+      return [f.calls, f.concurrency, f.failures, f.bystandersKilled, `${fmt(f.medianTerminateMs)} ms`, `${fmt(f.ms)} ms`, `${fmt(f.fds?.before)} / ${fmt(f.fds?.after)}`, `${fmt(f.threads?.before)} / ${fmt(f.threads?.after)}`, verdict(r)]
+    })
+    parts.push(`### terminate() next to unrelated children\n\nGrace 0 and 50 ms in turn; an unrelated \`sleep\` started beside each terminal (its pid among theirs), a \`sleep\` and a Node child alive throughout. Checked as each call resolves: no process of its terminal left.\n\n${table(['calls', 'at a time', 'something left', 'unrelated children killed', 'median terminate()', 'time', 'fds before / after', 'threads before / after', 'result'], rows)}\n`)
+  }
+  if (disposals.length) {
+    const rows = disposals.map((r) => {
+      const f = r.report?.figures ?? {}
+      return [f.terminals, f.processesWhileOpen, f.failures, `${fmt(f.openMs)} ms / ${fmt(f.disposeMs)} ms`, `${fmt(f.fds?.before)} / ${fmt(f.fds?.during)} / ${fmt(f.fds?.after)}`, `${fmt(f.threads?.before)} / ${fmt(f.threads?.during)} / ${fmt(f.threads?.after)}`, verdict(r)]
+    })
+    parts.push(`### \`await using\` on terminals all open at once\n\n${table(['terminals', 'their processes while open', 'failures', 'time to open all / to dispose all', 'fds before / during / after', 'threads before / during / after', 'result'], rows)}\n`)
+  }
+  return parts.join('\n')
+}
+
 function failuresSection(all) {
   const failed = all.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => [`${r.scenario}${r.params.case ? ` (${r.params.case})` : ''}${r.params.free !== undefined ? ` (${r.params.free} free)` : ''}`, r.strategy, c.name, json(c.detail ?? null).slice(0, 400)]))
   if (failed.length === 0) return '## Failed checks\n\nNone.\n'
@@ -229,6 +252,7 @@ function render(all, info, args, wallMs) {
     callbacksSection(by('callbacks')),
     emfileSection(by('emfile'), by('emfile-first')),
     hostileSection(by('hostile')),
+    terminateSection(by('terminate'), by('dispose')),
     failuresSection(all),
   ].join('\n')
 }
@@ -258,7 +282,7 @@ async function main() {
     printResult(result)
     all.push(result)
   }
-  const order = ['soak-fork', 'soak-spawn', 'load', 'bytes', 'faults', 'callbacks', 'emfile', 'emfile-first', 'hostile']
+  const order = ['soak-fork', 'soak-spawn', 'load', 'bytes', 'faults', 'callbacks', 'emfile', 'emfile-first', 'hostile', 'terminate', 'dispose']
   all.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section))
   const wallMs = performance.now() - t0
   const text = render(all, machine(), args, wallMs)

@@ -14,6 +14,8 @@ const scenarios = {
   emfile: () => require('./emfile').emfile,
   'emfile-first': () => require('./emfile').emfileFirst,
   hostile: () => require('./hostile').hostile,
+  terminate: () => require('./terminate').terminateMany,
+  dispose: () => require('./terminate').disposeMany,
 }
 
 async function main() {

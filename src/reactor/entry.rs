@@ -204,6 +204,7 @@ impl Entry {
       return;
     }
     let mut status = 0;
+    let before = crate::session::linux::now_ticks();
     // SAFETY: waits for our own child only (never -1), writing its status into a local.
     let rc = unsafe { libc::waitpid(self.shared.pid, &mut status, libc::WNOHANG) };
     if rc == 0 {
@@ -212,6 +213,7 @@ impl Entry {
     // The exec result is settled by now (the child is gone); report it before the exit.
     self.check_report();
     self.exited = true;
+    self.shared.reaped_at.store(before.max(1), SeqCst);
     self.shared.reaped.store(true, SeqCst);
     if let Some(fd) = self.shared.pidfd.write().unwrap().take() {
       reactor().forget(fd.as_raw_fd());

@@ -3,7 +3,7 @@
 //! [`Command`]s that wake the reactor.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use mio::unix::SourceFd;
@@ -42,6 +42,9 @@ pub(crate) struct PtyShared {
   line_pending: AtomicBool,
   /// The reactor has reaped the child.
   pub(super) reaped: AtomicBool,
+  /// Just before the reap, in process start-time ticks (0: not reaped). Until then the
+  /// child's session id could not have been reused; the session layer needs to know when.
+  pub(crate) reaped_at: AtomicU64,
   /// `spawn`'s copy loop has the I/O (and fds of its own the reactor must let go of).
   pub(crate) relaying: AtomicBool,
 }
@@ -286,6 +289,7 @@ pub(crate) fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared
     nonblocking: AtomicBool::new(false),
     line_pending: AtomicBool::new(false),
     reaped: AtomicBool::new(false),
+    reaped_at: AtomicU64::new(0),
     relaying: AtomicBool::new(false),
   });
   reactor().send(Command::Add(shared.clone(), sink, child.report));

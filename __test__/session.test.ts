@@ -1,0 +1,293 @@
+// What runs in the terminal: foreground(), processes(), terminate(), and disposing.
+
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import test, { type ExecutionContext } from 'ava'
+
+import { fork, spawn, type PtyProcess } from '../index'
+import { OutputReader, procStat, tempDir, waitFor } from './helpers'
+
+/** Background jobs of every kind: two plain, one that ignores SIGHUP and SIGTERM, one that
+ * left the session. */
+const JOBS = 'sleep 100 & sleep 100 & (trap "" HUP TERM; sleep 100) & setsid sleep 100 & wait'
+
+/** A process as seen from outside: its pid and start time (field 22 of its stat). */
+interface Identity {
+  pid: number
+  start: string
+}
+
+function identity(pid: number): Identity | undefined {
+  const start = procStat(pid)?.[19]
+  return start === undefined ? undefined : { pid, start }
+}
+
+/** Still the same process, and not a zombie (a zombie that is not ours counts as gone). */
+function alive(who: Identity): boolean {
+  const stat = procStat(who.pid)
+  return stat !== undefined && stat[19] === who.start && stat[0] !== 'Z'
+}
+
+function sleepsOf(child: PtyProcess): Identity[] {
+  return child
+    .processes()
+    .filter((p) => p.name === 'sleep')
+    .map((p) => identity(p.pid))
+    .filter((who): who is Identity => who !== undefined)
+}
+
+/** A child of this process outside any terminal, with its exit noted. */
+function bystander(argv: string[]): { child: ChildProcess; who: Identity; exited: () => boolean } {
+  const child = spawnChild(argv[0], argv.slice(1), { stdio: 'ignore' })
+  let exited = false
+  child.once('exit', () => {
+    exited = true
+  })
+  const who = identity(child.pid as number)
+  if (!who) throw new Error(`${argv[0]} did not start`)
+  return { child, who, exited: () => exited }
+}
+
+/** The terminal with all four jobs started, and their identities. */
+async function withJobs(t: ExecutionContext): Promise<{ child: PtyProcess; sleeps: Identity[] }> {
+  const child = await fork(['sh', '-c', JOBS])
+  child.resume()
+  // Nothing tells when a background job has exec'd: look until all four are sleeps.
+  await waitFor(() => sleepsOf(child).length === 4)
+  const sleeps = sleepsOf(child)
+  t.is(sleeps.length, 4, JSON.stringify(child.processes()))
+  return { child, sleeps }
+}
+
+test('foreground(): the idle shell, a command it runs (argv, cwd), the shell again, null after exit', async (t) => {
+  const child = await fork(['sh', '-i'], { env: { PATH: process.env.PATH, PS1: 'PROMPT> ' } })
+  const out = new OutputReader(child)
+  await out.until('PROMPT> ')
+  t.deepEqual(child.foreground(), { pid: child.pid, pgid: child.pid, name: 'sh', argv: ['sh', '-i'], cwd: process.cwd() })
+
+  child.write('cd /tmp && sleep 30\n')
+  await waitFor(() => child.foreground()?.name === 'sleep')
+  const fg = child.foreground()
+  t.truthy(fg)
+  t.not(fg?.pid, child.pid)
+  t.deepEqual(fg, { pid: fg?.pid, pgid: fg?.pid, name: 'sleep', argv: ['sleep', '30'], cwd: '/tmp' })
+
+  // Interrupted: the shell takes the terminal back before it runs the next line.
+  child.write('\x03')
+  child.write('echo back-$((20+3))\n')
+  await out.until('back-23')
+  t.deepEqual(child.foreground(), { pid: child.pid, pgid: child.pid, name: 'sh', argv: ['sh', '-i'], cwd: '/tmp' })
+
+  child.write('exit\n')
+  await child.wait()
+  t.is(child.foreground(), null)
+})
+
+test("foreground() inside `sh -c 'cd /; exec sleep 30'`: sleep, in /; null after terminate()", async (t) => {
+  const child = await fork(['sh', '-c', 'cd /; exec sleep 30'])
+  await waitFor(() => child.foreground()?.name === 'sleep')
+  t.deepEqual(child.foreground(), { pid: child.pid, pgid: child.pid, name: 'sleep', argv: ['sleep', '30'], cwd: '/' })
+  t.deepEqual(await child.terminate(), { exitCode: null, signal: 'SIGHUP', status: 1 })
+  t.is(child.foreground(), null)
+})
+
+test('processes(): the session and the job that left it, each with its ids; empty once all is gone', async (t) => {
+  const { child, sleeps } = await withJobs(t)
+  const list = child.processes()
+  const shell = list.find((p) => p.pid === child.pid)
+  t.deepEqual(shell, { pid: child.pid, ppid: process.pid, pgid: child.pid, sid: child.pid, name: 'sh', argv: ['sh', '-c', JOBS] })
+  for (const p of list) {
+    const stat = procStat(p.pid)
+    // As the kernel says from outside: parent, group, session.
+    t.deepEqual([p.ppid, p.pgid, p.sid], [Number(stat?.[1]), Number(stat?.[2]), Number(stat?.[3])])
+  }
+  const escaped = list.filter((p) => p.sid !== child.pid)
+  t.is(escaped.length, 1)
+  t.deepEqual(escaped[0], { pid: escaped[0].pid, ppid: child.pid, pgid: escaped[0].pid, sid: escaped[0].pid, name: 'sleep', argv: ['sleep', '100'] })
+  t.is(sleeps.length, 4)
+  await child.terminate({ graceMs: 0 })
+  t.deepEqual(child.processes(), [])
+})
+
+/** Runs the four jobs, terminates them next to two bystanders, and checks the outcome. */
+async function terminateNextToBystanders(t: ExecutionContext, graceMs: number | undefined): Promise<void> {
+  const sleeper = bystander(['sleep', '100'])
+  const node = bystander([process.execPath, '-e', 'setInterval(() => {}, 1000)'])
+  try {
+    const { child, sleeps } = await withJobs(t)
+    const status = await child.terminate(graceMs === undefined ? undefined : { graceMs })
+    // Checked as the promise resolves: it must not resolve before they are gone.
+    t.deepEqual(
+      sleeps.filter(alive).map((who) => describe(who.pid)),
+      [],
+    )
+    t.deepEqual(status, { exitCode: null, signal: 'SIGHUP', status: 1 })
+    t.deepEqual(child.processes(), [])
+    t.true(alive(sleeper.who) && !sleeper.exited(), 'the unrelated sleep survives')
+    t.true(alive(node.who) && !node.exited(), 'the unrelated node child survives')
+  } finally {
+    sleeper.child.kill('SIGKILL')
+    node.child.kill('SIGKILL')
+  }
+}
+
+function describe(pid: number): string {
+  try {
+    return `${pid} ${procStat(pid)?.[0]} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')}`
+  } catch {
+    return `${pid} gone`
+  }
+}
+
+test('terminate(): every job is gone when it resolves, also the one that ignores SIGHUP and the one that left; bystanders live', async (t) => {
+  await terminateNextToBystanders(t, undefined)
+})
+
+test('terminate({ graceMs: 0 }) leaves none either', async (t) => {
+  await terminateNextToBystanders(t, 0)
+})
+
+test('terminate() next to unrelated children whose pids interleave with the terminal ones (200 runs, 8 at a time)', async (t) => {
+  const runs = 200
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < runs) {
+      next++
+      await terminateNextToBystanders(t, next % 2 === 0 ? 0 : 20)
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+})
+
+/** The live processes whose environment holds `NAPI_PTY_TEST_TAG=tag`: told from outside,
+ * whatever session they are in (setsid keeps the environment). */
+function tagged(tag: string): number[] {
+  const out: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      // A zombie's environment reads as empty.
+      if (fs.readFileSync(`/proc/${name}/environ`, 'latin1').includes(`NAPI_PTY_TEST_TAG=${tag}\0`)) out.push(Number(name))
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return out
+}
+
+test('terminate() as soon as the jobs are started, before they have run (50 runs, 5 at a time)', async (t) => {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < 50) {
+      const tag = `${process.pid}-${next++}`
+      const child = await fork(['sh', '-c', JOBS.replace('wait', 'echo ready; wait')], { env: { ...process.env, NAPI_PTY_TEST_TAG: tag } })
+      await new OutputReader(child).until('ready')
+      await child.terminate({ graceMs: 0 })
+      t.deepEqual(tagged(tag).map(describe), [])
+    }
+  }
+  await Promise.all(Array.from({ length: 5 }, worker))
+})
+
+test('terminate() after the child has exited still ends what it left behind, and resolves with its status', async (t) => {
+  const { dir, remove } = tempDir()
+  try {
+    const file = path.join(dir, 'pid')
+    // The job ignores SIGHUP, which the kernel sends the foreground group as the shell exits.
+    const child = await fork(['sh', '-c', 'trap "" HUP; sleep 100 & echo $! > "$1"; exit 3', 'sh', file])
+    t.deepEqual(await child.wait(), { exitCode: 3, signal: null, status: 3 << 8 })
+    const pid = Number(fs.readFileSync(file, 'utf8'))
+    await waitFor(() => fs.readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n')
+    const orphan = identity(pid) as Identity
+    t.true(alive(orphan))
+    t.deepEqual(
+      child.processes().map((p) => p.pid),
+      [pid],
+    )
+    t.deepEqual(await child.terminate(), { exitCode: 3, signal: null, status: 3 << 8 })
+    t.false(alive(orphan))
+  } finally {
+    remove()
+  }
+})
+
+test('kill() stays one signal to the child: its jobs outlive it until terminate()', async (t) => {
+  const child = await fork(['sh', '-c', 'trap "" HUP; sleep 100 & sleep 100 & wait'])
+  child.resume()
+  await waitFor(() => sleepsOf(child).length === 2)
+  const sleeps = sleepsOf(child)
+  t.is(sleeps.length, 2)
+  child.kill('SIGKILL')
+  t.deepEqual(await child.wait(), { exitCode: null, signal: 'SIGKILL', status: 9 })
+  t.deepEqual(sleeps.filter(alive), sleeps)
+  t.is(child.foreground(), null)
+  t.deepEqual(
+    child.processes().map((p) => p.pid),
+    sleeps.map((who) => who.pid).sort((a, b) => a - b),
+  )
+  await child.terminate()
+  t.deepEqual(sleeps.filter(alive), [])
+})
+
+test('concurrent terminate() calls share one outcome', async (t) => {
+  const { child, sleeps } = await withJobs(t)
+  const [a, b] = await Promise.all([child.terminate({ graceMs: 0 }), child.terminate()])
+  t.deepEqual(a, b)
+  t.deepEqual(sleeps.filter(alive), [])
+})
+
+test('await using leaves nothing of the terminal behind', async (t) => {
+  let sleeps: Identity[] = []
+  {
+    await using child = await fork(['sh', '-c', JOBS])
+    child.resume()
+    await waitFor(() => sleepsOf(child).length === 4)
+    sleeps = sleepsOf(child)
+  }
+  t.is(sleeps.length, 4)
+  t.deepEqual(sleeps.filter(alive), [])
+})
+
+test("an AbortSignal given to spawn ends the child's jobs too before spawn rejects", async (t) => {
+  const { dir, remove } = tempDir()
+  const file = path.join(dir, 'out')
+  const stdout = fs.openSync(file, 'w')
+  const stdin = fs.openSync('/dev/null', 'r')
+  try {
+    const controller = new AbortController()
+    const run = spawn(['sh', '-c', 'sleep 100 & echo $!; (trap "" HUP TERM; exec sleep 100) & echo $!; wait'], {
+      stdin,
+      stdout,
+      signal: controller.signal,
+    })
+    const rejected = t.throwsAsync(run, { name: 'AbortError' })
+    await waitFor(() => fs.readFileSync(file, 'utf8').split('\n').length > 2)
+    const pids = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/).map(Number)
+    t.is(pids.length, 2)
+    await waitFor(() => pids.every((pid) => procStat(pid) !== undefined && fs.readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n'))
+    const sleeps = pids.map((pid) => identity(pid) as Identity)
+    controller.abort()
+    await rejected
+    t.deepEqual(sleeps.filter(alive), [])
+  } finally {
+    fs.closeSync(stdout)
+    fs.closeSync(stdin)
+    remove()
+  }
+})
+
+test('terminate() rejects bad options with typed errors, and does nothing then', async (t) => {
+  // It ignores the hang-up: what ends it is the signal asked for.
+  const child = await fork(['sh', '-c', 'trap "" HUP; exec sleep 30'])
+  await waitFor(() => child.foreground()?.name === 'sleep')
+  await t.throwsAsync(child.terminate({ graceMs: -1 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+  await t.throwsAsync(child.terminate({ graceMs: 1.5 }), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+  await t.throwsAsync(child.terminate({ graceMs: '5' as unknown as number }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(child.terminate({ signal: 'SIGNOPE' as NodeJS.Signals }), { instanceOf: TypeError, code: 'ERR_UNKNOWN_SIGNAL' })
+  await t.throwsAsync(child.terminate('now' as never), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' })
+  t.is(child.exitStatus, undefined)
+  t.is(child.foreground()?.name, 'sleep')
+  t.deepEqual(await child.terminate({ signal: 'SIGTERM' }), { exitCode: null, signal: 'SIGTERM', status: 15 })
+})

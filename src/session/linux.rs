@@ -1,0 +1,163 @@
+//! The Linux side of the session layer: processes as `/proc` describes them, the terminal's
+//! foreground group, and handles that signal one process and only that one (pidfds).
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use crate::error::{SysError, SysResult};
+use crate::sys::{pidfd_open, pidfd_send_signal};
+
+use super::proc::Proc;
+
+/// One process as `/proc/<pid>/stat` describes it, or `None` when it is gone (or unreadable).
+pub(crate) fn stat(pid: libc::pid_t) -> Option<Proc> {
+  let text = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+  parse_stat(pid, &text)
+}
+
+/// Parses a `stat` line. The name sits between the first `(` and the last `)`: it may itself
+/// hold spaces and parentheses.
+fn parse_stat(pid: libc::pid_t, text: &[u8]) -> Option<Proc> {
+  let open = text.iter().position(|&b| b == b'(')?;
+  let close = text.iter().rposition(|&b| b == b')')?;
+  let name = String::from_utf8_lossy(text.get(open + 1..close)?).into_owned();
+  let rest = std::str::from_utf8(text.get(close + 2..)?).ok()?;
+  // From field 3 (state) on; the start time is field 22.
+  let fields: Vec<&str> = rest.split(' ').collect();
+  let state = fields.first()?.bytes().next()?;
+  let number = |i: usize| fields.get(i)?.parse::<i64>().ok();
+  Some(Proc {
+    pid,
+    ppid: number(1)? as libc::pid_t,
+    pgid: number(2)? as libc::pid_t,
+    sid: number(3)? as libc::pid_t,
+    start: number(19)? as u64,
+    gone: state == b'Z' || state == b'X',
+    stopped: state == b'T',
+    name,
+  })
+}
+
+/// Every process of the system that could be read.
+pub(crate) fn all() -> SysResult<Vec<Proc>> {
+  let dir = std::fs::read_dir("/proc").map_err(|e| io_error(e, "opendir"))?;
+  let mut out = Vec::new();
+  for entry in dir.flatten() {
+    let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+      continue;
+    };
+    // Gone since the listing, or not ours to read: either way not one to report.
+    if let Some(proc) = stat(pid) {
+      out.push(proc);
+    }
+  }
+  Ok(out)
+}
+
+fn io_error(err: std::io::Error, syscall: &'static str) -> SysError {
+  SysError::new(err.raw_os_error().unwrap_or(libc::EIO), syscall).with_path("/proc")
+}
+
+/// A process's arguments; `None` when the kernel will not say (another user's process under
+/// `hidepid`, a kernel thread, a zombie).
+pub(crate) fn argv(pid: libc::pid_t) -> Option<Vec<String>> {
+  let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+  if bytes.is_empty() {
+    return None;
+  }
+  let body = bytes.strip_suffix(b"\0").unwrap_or(&bytes);
+  Some(
+    body
+      .split(|&b| b == 0)
+      .map(|arg| String::from_utf8_lossy(arg).into_owned())
+      .collect(),
+  )
+}
+
+/// A process's working directory; `None` when the kernel will not say (another user's).
+pub(crate) fn cwd(pid: libc::pid_t) -> Option<String> {
+  let path = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+  Some(path.to_string_lossy().into_owned())
+}
+
+/// The terminal's foreground process group, asked of the master.
+pub(crate) fn foreground_group(master: RawFd) -> Option<libc::pid_t> {
+  // SAFETY: tcgetpgrp only reads the terminal's state; no memory is passed.
+  let pgid = unsafe { libc::tcgetpgrp(master) };
+  (pgid > 0).then_some(pgid)
+}
+
+/// Now, on the clock `/proc` start times are counted in (ticks since boot), rounded down.
+pub(crate) fn now_ticks() -> u64 {
+  let mut ts = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+  };
+  // SAFETY: clock_gettime writes one timespec, a local.
+  unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+  // SAFETY: sysconf only reads a constant of the system.
+  let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+  ts.tv_sec as u64 * hz + ts.tv_nsec as u64 * hz / 1_000_000_000
+}
+
+/// A process that has been proven to be the one a scan saw: signals through it reach that
+/// process or none, even if its pid is reused meanwhile. Pollable: readable once it has exited.
+pub(crate) struct Handle {
+  fd: OwnedFd,
+}
+
+impl Handle {
+  /// Opens a handle on `proc`, or `None` when it is gone or its pid now belongs to another
+  /// process. The pidfd is opened first and the identity checked after: a process that still
+  /// has the pid and the start time the scan saw held that pid all along, so it is the one
+  /// the pidfd refers to.
+  pub(crate) fn open(proc: &Proc) -> Option<Handle> {
+    let fd = pidfd_open(proc.pid).ok()?;
+    let now = stat(proc.pid)?;
+    (now.start == proc.start && !now.gone).then_some(Handle { fd })
+  }
+
+  /// Sends `signal`. A process that has already exited is not an error; the errno is.
+  pub(crate) fn signal(&self, signal: i32) -> Result<(), i32> {
+    match pidfd_send_signal(self.fd.as_raw_fd(), signal) {
+      Err(e) if e.errno != libc::ESRCH => Err(e.errno),
+      _ => Ok(()),
+    }
+  }
+
+  /// The fd to poll for the process's exit.
+  pub(crate) fn raw_fd(&self) -> RawFd {
+    self.fd.as_raw_fd()
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn names_with_spaces_and_parentheses() {
+    let line = b"42 (a b) (c)) S 1 42 42 34816 42 4194560 0 0 0 0 0 0 0 0 20 0 1 0 777 0 0";
+    let proc = parse_stat(42, line).unwrap();
+    assert_eq!(proc.name, "a b) (c)");
+    assert_eq!(
+      (proc.ppid, proc.pgid, proc.sid, proc.start),
+      (1, 42, 42, 777)
+    );
+    assert!(!proc.gone);
+  }
+
+  #[test]
+  fn this_process_is_found() {
+    let me = std::process::id() as libc::pid_t;
+    let proc = stat(me).unwrap();
+    // SAFETY: getsid only reads this process's state.
+    assert_eq!(proc.sid, unsafe { libc::getsid(0) });
+    assert!(all()
+      .unwrap()
+      .iter()
+      .any(|p| p.pid == me && p.start == proc.start));
+    assert!(argv(me).is_some_and(|a| !a.is_empty()));
+    assert!(cwd(me).is_some());
+    assert!(now_ticks() >= proc.start);
+  }
+}
