@@ -30,7 +30,8 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::child::{fork_pty, read_report, ChildSpec, Step};
+use crate::child::{fork_pty, ChildSpec};
+use crate::sys::{read_report, Report, Step};
 
 use crate::pty::WindowSize;
 use crate::reactor::{adopt, drop_sink, reactor, Command, NewChild, PtyShared};
@@ -166,10 +167,10 @@ pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
   // round trip through the reactor. Still open (the fork path, or another child that inherited
   // the pipe for a moment): the reactor watches it.
   let (report, settled) = match read_report(forked.report.as_raw_fd()) {
-    Err(libc::EAGAIN) => (Some(forked.report), None),
-    Ok(None) => (None, Some(Vec::new())),
-    Ok(Some((step, errno))) => (None, Some(vec![step as i32, errno])),
-    Err(errno) => (None, Some(vec![Step::Execve as i32, errno])),
+    Ok(Report::Pending) => (Some(forked.report), None),
+    Ok(Report::Succeeded) => (None, Some(Vec::new())),
+    Ok(Report::Failed { step, errno }) => (None, Some(vec![step as i32, errno])),
+    Err(e) => (None, Some(vec![Step::Execve as i32, e.errno])),
   };
   let shared = adopt(
     NewChild {

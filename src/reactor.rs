@@ -20,15 +20,11 @@ use std::time::{Duration, Instant};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
-use crate::child::{read_report, Step};
 use crate::error::{SysError, SysResult};
-use crate::pty::{
-  collect_stranded, eof_sequence, read_available, set_nonblocking, set_window_size, WindowSize,
-  STRANDABLE_AFTER,
-};
+use crate::pty::{eof_sequence, read_available, set_nonblocking, set_window_size, WindowSize};
 use crate::relay::{Out, Relay, LANE_OUTPUT};
 use crate::sink::{Event, Sink};
-use crate::sys::{pidfd_open, pidfd_send_signal};
+use crate::sys::{self, collect_stranded, read_report, Report, Step};
 
 /// Bytes asked of the master per read.
 pub const READ_CHUNK: usize = 64 * 1024;
@@ -190,7 +186,7 @@ impl PtyShared {
   /// `Ok(false)` when the child has already been reaped.
   pub fn kill(&self, signal: i32) -> SysResult<bool> {
     match self.pidfd.read().unwrap().as_ref() {
-      Some(fd) => match pidfd_send_signal(fd.as_raw_fd(), signal) {
+      Some(fd) => match sys::signal_child(fd.as_raw_fd(), self.pid, signal) {
         Ok(()) => Ok(true),
         Err(e) if e.errno == libc::ESRCH => Ok(false),
         Err(e) => Err(e),
@@ -276,7 +272,7 @@ pub struct Entry {
   relay: Option<Box<Relay>>,
   /// Deadlines of this entry already in the timer heap.
   scheduled: Vec<Instant>,
-  /// Output bytes handed to JavaScript so far (see [`STRANDABLE_AFTER`]).
+  /// Output bytes handed to JavaScript so far (see [`sys::strandable`]).
   delivered: u64,
   /// A part-filled chunk held back while output streams (see [`STREAM_HOLD`]).
   held: Vec<u8>,
@@ -299,7 +295,7 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// Registers a new child with the reactor and returns the state the JS object keeps.
 pub fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
-  let pidfd = match pidfd_open(child.pid) {
+  let pidfd = match sys::watch_exit(child.pid) {
     Ok(fd) => fd,
     Err(e) => {
       // Without a pidfd the child cannot be watched: end it and reap it here.
@@ -706,17 +702,17 @@ impl Entry {
     };
     let id = self.shared.id;
     match read_report(report.as_raw_fd()) {
-      Err(libc::EAGAIN) => return,
-      Ok(None) => self.emit(Event::Spawned { id }),
-      Ok(Some((step, errno))) => {
+      Ok(Report::Pending) => return,
+      Ok(Report::Succeeded) => self.emit(Event::Spawned { id }),
+      Ok(Report::Failed { step, errno }) => {
         self.emit(Event::SpawnFailed { id, step, errno });
         self.shared.close();
       }
-      Err(errno) => {
+      Err(e) => {
         self.emit(Event::SpawnFailed {
           id,
           step: Step::Execve,
-          errno,
+          errno: e.errno,
         });
         self.shared.close();
       }
@@ -732,22 +728,26 @@ impl Entry {
     if self.exited {
       return;
     }
-    let mut status = 0;
-    // SAFETY: waits for our own child only (never -1), writing its status into a local.
-    let rc = unsafe { libc::waitpid(self.shared.pid, &mut status, libc::WNOHANG) };
-    if rc == 0 {
-      return;
-    }
-    // The exec result is settled by now (the child is gone); report it before the exit.
-    self.check_report();
-    self.exited = true;
-    self.shared.reaped.store(true, SeqCst);
-    if let Some(fd) = self.shared.pidfd.write().unwrap().take() {
+    // Reaped under the watch's write lock, which is dropped before the lock is released: a
+    // signal (sent under the read lock, only while there is a watch) then never reaches the
+    // pid once it can be recycled (macOS signals by pid; see `sys`).
+    let mut watch = self.shared.pidfd.write().unwrap();
+    let status = match sys::try_reap(self.shared.pid, watch.as_ref().map(|w| w.as_raw_fd())) {
+      Ok(None) => return,
+      Ok(Some(status)) => status,
+      Err(_) => -1,
+    };
+    if let Some(fd) = watch.take() {
       let _ = reactor()
         .registry
         .deregister(&mut SourceFd(&fd.as_raw_fd()));
     }
-    self.unsent_exit = Some(if rc < 0 { -1 } else { status });
+    drop(watch);
+    // The exec result is settled by now (the child is gone); report it before the exit.
+    self.check_report();
+    self.exited = true;
+    self.shared.reaped.store(true, SeqCst);
+    self.unsent_exit = Some(status);
     // Try the master once more: the next EAGAIN starts the exit grace.
     self.readable = true;
     if !self.hung_up && !self.eof {
@@ -871,7 +871,7 @@ impl Entry {
       let streaming = self
         .last_read
         .is_some_and(|t| started.duration_since(t) < STREAM_HOLD);
-      let stop = read_available(fd, spare);
+      let stop = read_available(fd, spare).map(|e| e.errno);
       let now = Instant::now();
       if spare.len() > before {
         self.last_read = Some(now);
@@ -902,7 +902,7 @@ impl Entry {
         // for what the kernel may have stranded (see `collect_stranded`).
         _ => {
           self.readable = false;
-          if errno == libc::EIO && self.delivered >= STRANDABLE_AFTER {
+          if errno == libc::EIO && sys::strandable(self.delivered) {
             let stranded = collect_stranded(&shared.pts_name, fd);
             if !stranded.is_empty() {
               self.deliver(stranded);

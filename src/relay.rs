@@ -3,18 +3,19 @@
 //!
 //! This process's stdin and stdout are never switched to non-blocking mode: their file status
 //! flags belong to whoever else shares them (the user's shell, a parent process). A pipe or
-//! terminal is reopened through `/proc/self/fd` to get a description of our own that may be
-//! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; `/dev/null` and its kind never
-//! block; a regular file is read or written on a file thread (`file_io.rs`), since that can.
+//! terminal is reopened (`sys::reopen_own`) to get a description of our own that may be
+//! non-blocking, else used through a probed duplicate; a socket is used with per-call
+//! `MSG_DONTWAIT`; `/dev/null` and its kind never block; a regular file is read or written on
+//! a file thread (`file_io.rs`), since that can.
 
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use crate::error::{SysError, SysResult};
 use crate::file_io::{self, FileDone, FileJob, FileOp};
-use crate::pty::{collect_stranded, eof_sequence, read_available, STRANDABLE_AFTER};
+use crate::pty::{eof_sequence, read_available};
 use crate::reactor::READ_CHUNK;
+use crate::sys::{collect_stranded, strandable};
 
 /// The most output gathered for a file while a file thread writes the chunk before.
 const FILE_BATCH: usize = 1024 * 1024;
@@ -83,7 +84,7 @@ impl Endpoint {
     let kind = st.st_mode & libc::S_IFMT;
     let (fd, access) = match kind {
       libc::S_IFSOCK => (dup(fd)?, Access::Socket),
-      libc::S_IFIFO | libc::S_IFCHR => match reopen(fd, for_write) {
+      libc::S_IFIFO | libc::S_IFCHR => match crate::sys::reopen_own(fd, for_write) {
         Some(own) => (own, Access::NonBlocking),
         None => (dup(fd)?, Access::Probe),
       },
@@ -182,24 +183,6 @@ fn dup(fd: RawFd) -> SysResult<OwnedFd> {
   }
   // SAFETY: new was just created and is owned by nobody else.
   Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}
-
-/// A new, non-blocking open file description of the same pipe or terminal.
-fn reopen(fd: RawFd, for_write: bool) -> Option<OwnedFd> {
-  let path = CString::new(format!("/proc/self/fd/{fd}")).ok()?;
-  let mode = if for_write {
-    libc::O_WRONLY
-  } else {
-    libc::O_RDONLY
-  };
-  let flags = mode | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
-  // SAFETY: path is a valid NUL-terminated string that outlives the call.
-  let new = unsafe { libc::open(path.as_ptr(), flags) };
-  if new < 0 {
-    return None;
-  }
-  // SAFETY: new was just created and is owned by nobody else.
-  Some(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
 /// `read(2)` into `buf`'s spare capacity, which it then commits.
@@ -400,11 +383,11 @@ impl Relay {
       // As much as the master has now, in one buffer: one write (or one hook call) for it.
       lane.buf.reserve(READ_CHUNK);
       let before = lane.buf.len();
-      let stop = read_available(master, &mut lane.buf);
+      let stop = read_available(master, &mut lane.buf).map(|e| e.errno);
       self.output_read += (lane.buf.len() - before) as u64;
       // EIO: every slave fd is closed and everything before has been read, but for what the
       // kernel may have stranded.
-      if stop == Some(libc::EIO) && self.output_read >= STRANDABLE_AFTER {
+      if stop == Some(libc::EIO) && strandable(self.output_read) {
         let stranded = collect_stranded(pts_path, master);
         self.output_read += stranded.len() as u64;
         lane.buf.extend_from_slice(&stranded);
