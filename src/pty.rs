@@ -178,10 +178,8 @@ mod tests {
   fn tty_name(fd: RawFd) -> String {
     let mut buf = [0 as libc::c_char; 256];
     // SAFETY: ttyname_r writes at most buf.len() bytes, NUL included, into buf.
-    assert_eq!(
-      unsafe { libc::ttyname_r(fd, buf.as_mut_ptr(), buf.len()) },
-      0
-    );
+    let rc = unsafe { libc::ttyname_r(fd, buf.as_mut_ptr(), buf.len()) };
+    assert_eq!(rc, 0);
     // SAFETY: on success ttyname_r left a NUL-terminated string in buf.
     let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
     name.to_string_lossy().into_owned()
