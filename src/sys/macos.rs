@@ -143,9 +143,16 @@ fn kevent_change(ident: usize, filter: i16, flags: u16, fflags: u32) -> libc::ke
 }
 
 /// A kqueue that becomes readable once `pid` has exited (`EVFILT_PROC`/`NOTE_EXIT`); a kqueue
-/// fd is itself pollable, so the reactor's poll watches it like a pidfd. A child that exited
-/// before the watch existed cannot be watched (`ESRCH`): the kqueue is then made readable at
-/// once through a triggered `EVFILT_USER` event, so the reactor reaps it all the same.
+/// fd is itself pollable, so the reactor's poll watches it like a pidfd.
+///
+/// Three cases are covered, since `NOTE_EXIT` alone misses a child that exits while it is being
+/// registered:
+/// - the child runs: `NOTE_EXIT` fires at its exit;
+/// - it is already a zombie (registering fails with `ESRCH`, or `waitid` with `WNOWAIT` sees it
+///   right after registering): an `EVFILT_USER` event is triggered at once;
+/// - it was on its way out during the registration (too late for `NOTE_EXIT`, too early to be a
+///   zombie): the `SIGCHLD` it then sends this process fires the `EVFILT_SIGNAL` event (which
+///   records signals whatever their disposition), after which `waitpid` finds it.
 pub fn watch_exit(pid: libc::pid_t) -> SysResult<OwnedFd> {
   // SAFETY: kqueue takes no arguments and returns a new fd or -1.
   let kq = unsafe { libc::kqueue() };
@@ -154,26 +161,38 @@ pub fn watch_exit(pid: libc::pid_t) -> SysResult<OwnedFd> {
   }
   // SAFETY: kq was just returned by the kernel and is owned by nobody else.
   let kq = unsafe { OwnedFd::from_raw_fd(kq) };
-  set_cloexec(kq.as_raw_fd())?;
-  let exit = kevent_change(
-    pid as usize,
-    libc::EVFILT_PROC,
-    libc::EV_ADD,
-    libc::NOTE_EXIT,
-  );
-  match kevent_apply(kq.as_raw_fd(), &exit) {
-    Err(e) if e.errno == libc::ESRCH => {
-      let flags = libc::EV_ADD | libc::EV_ONESHOT;
-      kevent_apply(
-        kq.as_raw_fd(),
-        &kevent_change(0, libc::EVFILT_USER, flags, 0),
-      )?;
-      let trigger = kevent_change(0, libc::EVFILT_USER, 0, libc::NOTE_TRIGGER);
-      kevent_apply(kq.as_raw_fd(), &trigger)?;
-    }
-    result => result?,
+  let fd = kq.as_raw_fd();
+  set_cloexec(fd)?;
+  let sigchld = libc::SIGCHLD as usize;
+  kevent_apply(fd, &kevent_change(sigchld, libc::EVFILT_SIGNAL, ADD, 0))?;
+  let exit = kevent_change(pid as usize, libc::EVFILT_PROC, ADD, libc::NOTE_EXIT);
+  let gone = match kevent_apply(fd, &exit) {
+    Err(e) if e.errno == libc::ESRCH => true,
+    Err(e) => return Err(e),
+    Ok(()) => is_zombie(pid)?,
+  };
+  if gone {
+    // As mio's waker does: add the user event, then trigger it.
+    kevent_apply(fd, &kevent_change(0, libc::EVFILT_USER, ADD, 0))?;
+    let trigger = kevent_change(0, libc::EVFILT_USER, libc::EV_ADD, libc::NOTE_TRIGGER);
+    kevent_apply(fd, &trigger)?;
   }
   Ok(kq)
+}
+
+/// Edge-triggered registration: an event is reported once per change.
+const ADD: u16 = libc::EV_ADD | libc::EV_CLEAR;
+
+/// Whether our child `pid` has exited, without reaping it.
+fn is_zombie(pid: libc::pid_t) -> SysResult<bool> {
+  // SAFETY: siginfo_t is plain data, filled in by waitid.
+  let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+  let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+  // SAFETY: waits for our own child only, without blocking or reaping, writing into info.
+  if unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, options) } < 0 {
+    return Err(SysError::last("waitid"));
+  }
+  Ok(info.si_pid != 0)
 }
 
 /// Applies one change to a kqueue, receiving nothing.
@@ -190,17 +209,21 @@ fn kevent_apply(kq: RawFd, change: &libc::kevent) -> SysResult<()> {
 ///
 /// `NOTE_EXIT` is posted while the child is still on its way out, a moment before `waitpid`
 /// can take it; once `watch` has said so, the wait blocks for that moment instead of giving
-/// up (with nothing left to wake the reactor again).
+/// up. A `SIGCHLD` alone (which may be another child's) only has it looked at.
 pub fn try_reap(pid: libc::pid_t, watch: Option<RawFd>) -> SysResult<Option<i32>> {
   let exited = watch.is_some_and(|kq| {
     let zero = libc::timespec {
       tv_sec: 0,
       tv_nsec: 0,
     };
-    let mut event = kevent_change(0, 0, 0, 0);
-    // SAFETY: writes at most one kevent into `event`; waits for nothing (zero timeout).
-    let n = unsafe { libc::kevent(kq, std::ptr::null(), 0, &mut event, 1, &zero) };
-    n > 0
+    let mut events = [kevent_change(0, 0, 0, 0); 4];
+    let len = events.len() as libc::c_int;
+    // SAFETY: writes at most `len` kevents into `events`; waits for nothing (zero timeout).
+    let n = unsafe { libc::kevent(kq, std::ptr::null(), 0, events.as_mut_ptr(), len, &zero) };
+    let fired = &events[..n.max(0) as usize];
+    fired
+      .iter()
+      .any(|e| e.filter == libc::EVFILT_PROC || e.filter == libc::EVFILT_USER)
   });
   let options = if exited { 0 } else { libc::WNOHANG };
   posix::wait_child(pid, options)
