@@ -22,9 +22,9 @@ pub const MAX_SIGNAL: libc::c_int = 31;
 /// - `vfork` on macOS runs the child on the parent's own thread until it execs; what the child
 ///   then changes of its thread (signal mask, credentials) is the parent's to clean up, and
 ///   Apple has deprecated it.
-/// - `fork` copies the parent's VM map, so its cost grows with an Electron-sized parent (about
-///   a millisecond or more), but the child is a process of its own from its first instruction,
-///   and it makes only async-signal-safe calls before it execs ([`posix::child_main`]).
+/// - `fork` copies the parent's VM map, so its cost grows with an Electron-sized parent, but
+///   the child is a process of its own from its first instruction, and it makes only
+///   async-signal-safe calls before it execs ([`posix::child_main`]).
 pub fn create_child(image: &ExecImage, slave: RawFd, report: RawFd) -> SysResult<libc::pid_t> {
   posix::fork_child(image, slave, report)
 }
