@@ -59,9 +59,16 @@ const mainTarball = pack(mainDir)
 const consumer = path.join(work, 'consumer')
 fs.mkdirSync(consumer)
 fs.writeFileSync(path.join(consumer, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }\n')
-const PATH = (process.env.PATH || '')
-  .split(':')
-  .filter((dir) => !fs.existsSync(path.join(dir, 'cargo')) && !fs.existsSync(path.join(dir, 'rustc')))
+// Directories with a cargo or rustc are left off PATH, unless they also hold npm (Debian's
+// /usr/bin holds both): there, stand-ins first on PATH shadow them, each failing loudly, so an
+// install that tried to build would fail here all the same.
+const noRust = path.join(work, 'no-rust')
+fs.mkdirSync(noRust)
+for (const tool of ['cargo', 'rustc', 'rustup']) {
+  fs.writeFileSync(path.join(noRust, tool), `#!/bin/sh\necho "pack-proof: ${tool} was called" >&2\nexit 127\n`, { mode: 0o755 })
+}
+const PATH = [noRust, ...(process.env.PATH || '').split(':')]
+  .filter((dir) => dir === noRust || (!fs.existsSync(path.join(dir, 'cargo')) && !fs.existsSync(path.join(dir, 'rustc'))) || fs.existsSync(path.join(dir, 'npm')))
   .join(':')
 const env = { ...process.env, PATH, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
 run('npm', ['install', '--offline', '--no-audit', '--no-fund', mainTarball, platformTarball], { cwd: consumer, env })
