@@ -40,6 +40,9 @@ export RUSTC="$DEB_BIN/rustc"
 export RUSTC_BOOTSTRAP=1
 unset RUSTC_WRAPPER RUSTFLAGS CARGO_BUILD_TARGET
 CARGO="$DEB_BIN/cargo"
+# As the musl addon is built: a cdylib needs the C runtime linked dynamically.
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static"
 COMMON=(-Zbuild-std=std,panic_abort --target-dir target/cross-check --quiet)
 
 failed=()
