@@ -73,9 +73,9 @@ pub struct ExecImage {
   fd_bound: RawFd,
 }
 
-/// The most fds the fallback loop of [`child_main`] visits: a limit raised to millions (Node
-/// raises the soft limit to the hard one) would otherwise cost seconds per child.
-const FD_BOUND_MAX: libc::rlim_t = 1 << 16;
+/// The most fds the loop of [`child_main`] visits, whatever the limit says (it may say
+/// "unlimited"). Only the loop's cost grows with it: one `fcntl` per fd.
+const FD_BOUND_MAX: libc::rlim_t = 1 << 20;
 
 impl ExecImage {
   /// `program` is the path to exec; `argv` and `env` (`NAME=value`) are passed as they are.
