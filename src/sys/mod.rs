@@ -1,22 +1,24 @@
 //! The platform layer: everything napi-pty asks of the operating system that is not the same
 //! on every POSIX system, behind one set of names.
 //!
-//! [`posix`] is written once for every supported system, with no `cfg` inside it: opening the
-//! master, the child's set-up between fork and exec, its report through a close-on-exec pipe,
-//! the portable fallbacks. `os` is one file per system (`linux.rs`, `macos.rs`), chosen by
+//! [`posix`] is written once for every supported system, with no `cfg` inside it: the child's
+//! set-up between fork and exec, its report through a close-on-exec pipe, the plain `fork`,
+//! signalling by pid, reopening a terminal by its name (the pair's own POSIX calls, sizes and
+//! termios are in [`crate::pty`]). `os` is one file per system (`linux.rs`, `macos.rs`), chosen by
 //! `#[cfg_attr(target_os = …, path = …)]` as mio does; each provides the same items:
 //!
 //! - **Creating the child**: `create_child(&ExecImage, slave, report) -> SysResult<pid>` runs
 //!   [`posix::child_main`] in a new process and returns once that process exists (and, where the
 //!   creation borrows the parent's memory, once it has exec'd or given up), with every signal
-//!   blocked around it. `CREATED_BY` names the call for its error. A child is always made inside
-//!   this process: no helper executable, whose loss or wrong path is the error users of other
-//!   pty libraries meet most.
+//!   blocked around it; its error names the call that failed (`fork`, `clone`). A child is
+//!   always made inside this process: no helper executable, whose loss or wrong path is the
+//!   error users of other pty libraries meet most.
 //! - **The child's raw calls**, async-signal-safe, made between fork and exec: `get_groups`,
 //!   `set_groups`, `set_gid`, `set_uid` (Linux needs raw syscalls where libc's wrappers would
-//!   talk to other threads) and `mark_cloexec_from(first, bound)`, which marks every fd from
-//!   `first` up close-on-exec without allocating. `MAX_SIGNAL` is the highest signal number
-//!   whose disposition the child resets.
+//!   talk to other threads) and `mark_cloexec_from(first) -> bool`, which marks every fd from
+//!   `first` up close-on-exec in one call where the system can (false otherwise: the shared
+//!   code then loops with `fcntl` up to a bound read before the fork, allocating nothing).
+//!   `MAX_SIGNAL` is the highest signal number whose disposition the child resets.
 //! - **Pipes**: `pipe_cloexec() -> SysResult<(OwnedFd, OwnedFd)>`, both ends close-on-exec.
 //! - **The master**: `open_master() -> SysResult<OwnedFd>`, close-on-exec from the moment it
 //!   exists, and `pts_name(master) -> SysResult<String>`, thread-safe.
