@@ -4,7 +4,7 @@ import * as path from 'node:path'
 
 import test from 'ava'
 
-const binary = path.join(__dirname, '..', 'napi-pty.linux-x64-gnu.node')
+const binary = path.join(__dirname, '..', 'dist', 'napi-pty.linux-x64-gnu.node')
 const onLinuxX64 = process.platform === 'linux' && process.arch === 'x64' ? test : test.skip
 
 function glibcVersions(file: string): string[] {

@@ -213,7 +213,7 @@ test("in a worker, env defaults to the worker's own process.env", async (t) => {
   // A worker's process.env is a copy: what it sets there is not in the real environment.
   const code = `
     const { parentPort } = require('node:worker_threads')
-    const { fork } = require(${JSON.stringify(path.resolve(__dirname, '..', 'index.js'))})
+    const { fork } = require(${JSON.stringify(path.resolve(__dirname, '..', 'dist', 'index.js'))})
     process.env.NAPI_PTY_WORKER_VAR = 'worker'
     fork(['sh', '-c', 'echo "$NAPI_PTY_WORKER_VAR"']).then(async (child) => {
       let text = ''

@@ -8,7 +8,7 @@ import * as path from 'node:path'
 
 import type { ExecutionContext } from 'ava'
 
-export const BIN = path.join(__dirname, '..', 'bin', 'napi-pty.js')
+export const BIN = path.join(__dirname, '..', 'dist', 'cli', 'napi-pty.js')
 
 /** Hang guard only: a run still going after this long is killed (and its test fails). */
 const HANG_GUARD_MS = 150_000

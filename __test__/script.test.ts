@@ -129,12 +129,13 @@ test('replay plays a typescript with its timing file back byte for byte', async 
   t.true(replayed.stdout.equals(body), JSON.stringify(replayed.stdout.subarray(0, 80).toString()))
 })
 
-test('replay without a timing file writes the body', async (t) => {
+test('replay without a timing file writes the body at once, and says so', async (t) => {
   const dir = tempDir(t)
   await napiPty(['script', '-q', '-c', UTF8_COMMAND, 'rec.ts'], { cwd: dir })
   const { body } = splitTypescript(fs.readFileSync(path.join(dir, 'rec.ts')))
   const replayed = await napiPty(['replay', 'rec.ts'], { cwd: dir })
-  t.deepEqual([replayed.code, replayed.stderr.toString()], [0, ''])
+  t.is(replayed.code, 0)
+  t.is(replayed.stderr.toString(), 'napi-pty replay: no timing file (--timing): writing the whole session at once; record with -T FILE to replay at its pace\n')
   t.true(replayed.stdout.equals(body))
 })
 

@@ -138,7 +138,8 @@ export class Outer {
 
   private constructor(readonly pty: PtyProcess) {
     pty.setEncoding('latin1')
-    pty.on('data', (chunk: string) => {
+    // A string: the encoding is set.
+    pty.on('data', (chunk: Buffer | string) => {
       this.text += chunk
       for (const wake of this.#waiters) wake()
     })

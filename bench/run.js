@@ -142,8 +142,8 @@ function checkPeers(selected) {
     return r.status === 0 ? undefined : (r.stderr || r.error?.message || 'failed to load').trim().split('\n').find((l) => /Error|error/.test(l)) || 'failed to load'
   }
   let napiReason
-  if (!fs.existsSync(path.join(ROOT, 'index.js'))) napiReason = 'not built (run npm run build)'
-  else napiReason = nodeModulesOk(path.join(ROOT, 'index.js'))
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) napiReason = 'not built (run npm run build)'
+  else napiReason = nodeModulesOk(path.join(ROOT, 'dist', 'index.js'))
   for (const peer of PEERS) {
     if (!selected.includes(peer.key)) continue
     let reason

@@ -35,7 +35,7 @@ const snapshot = () => ({ threads: statusField('Threads'), fds: fdCount(), rssKi
 const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined))
 
 function napiPty() {
-  const { fork } = require('../index.js')
+  const { fork } = require('../dist/index.js')
   return {
     async start(argv, on) {
       const child = await fork(argv, { cols: 80, rows: 24 })
@@ -99,7 +99,7 @@ const PEERS = {
 
 // napi-pty's spawn(): the native copy loop from the master to an fd; no JavaScript on the data path.
 function napiSpawnPath() {
-  const { spawn } = require('../index.js')
+  const { spawn } = require('../dist/index.js')
   const stdin = fs.openSync('/dev/null', 'r')
   return {
     /** Runs argv with its output going to `fd`; resolves with the time of completion. */

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // An example session: runs a few commands on a new pseudo-terminal and shows what the child saw.
-// (The script(1)-style recorder will take over `npm start` once it lands.)
+// Run it after `npm run build` with `node examples/session.js`. (`npm start` is the recorder.)
 'use strict'
-const { fork } = require('..')
+// '../' and not '..': a file named like the checkout with .js beside it must not be taken.
+const { fork } = require('../')
 
 async function main() {
   const shell = process.env.SHELL || '/bin/sh'

@@ -3,9 +3,8 @@
 
 import * as util from 'node:util'
 
+import { SYS_ERROR_PREFIX } from './native'
 import type { SystemError } from './types'
-
-export const SYS_ERROR_PREFIX = 'napi-pty:sys:'
 
 export function systemError(errno: number, syscall: string, path?: string): SystemError {
   const [code, description] = util.getSystemErrorMap().get(-errno) ?? [
@@ -59,4 +58,19 @@ export function codedError<E extends Error>(
 export function stateError(code: 'ERR_PTY_EXITED' | 'ERR_PTY_CLOSED', what: string): Error & { code: string } {
   const why = code === 'ERR_PTY_EXITED' ? 'the child has exited' : 'the pty has been closed'
   return codedError(Error, code, `${what}: ${why}`)
+}
+
+/** An `AbortError` as Node's own APIs reject with it (`code: 'ABORT_ERR'`, the reason as `cause`). */
+export function abortError(signal: AbortSignal): Error {
+  const err = codedError(Error, 'ABORT_ERR', 'The operation was aborted')
+  err.name = 'AbortError'
+  ;(err as Error & { cause?: unknown }).cause = signal.reason
+  return err
+}
+
+/** Why a child could not be started: the step that failed (`execve`, `chdir`, `setuid`…) with
+ * the path involved. */
+export function startError(syscall: string, errno: number, child: { cwd?: string | null; program: string }): SystemError {
+  const path = syscall === 'chdir' ? child.cwd ?? undefined : syscall === 'execve' ? child.program : undefined
+  return systemError(errno, syscall, path)
 }

@@ -3,10 +3,31 @@
 import { Duplex } from 'node:stream'
 
 import type * as native from './native'
-import { callNative, stateError, systemError } from './errors'
-import { byId, DISPOSE_GRACE_MS, forget, active, Kind, releaseLoop, retainLoop, STEP_SYSCALLS, type RelayListener } from './events'
-import type { ExitStatus, WindowSize } from './types'
+import { callNative, startError, stateError } from './errors'
+import { DISPOSE_GRACE_MS, Kind, STEP_SYSCALLS } from './events'
+import { Gate, Input } from './input'
+import { LoopHold } from './loop-hold'
+import { Output } from './output'
+import { active, byId, forget } from './registry'
+import { RelayLink } from './relay-link'
+import type { ExitStatus, PtyProcessEventName as Name, PtyProcessListener as Listener, WindowSize } from './types'
 import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
+
+type WriteCallback = (err?: Error | null) => void
+
+/** Listeners typed by event (the map is `PtyProcessEvents`); chunks are Buffers. */
+export interface PtyProcess {
+  on<E extends Name>(event: E, listener: Listener<E>): this
+  once<E extends Name>(event: E, listener: Listener<E>): this
+  off<E extends Name>(event: E, listener: Listener<E>): this
+  addListener<E extends Name>(event: E, listener: Listener<E>): this
+  removeListener<E extends Name>(event: E, listener: Listener<E>): this
+  prependListener<E extends Name>(event: E, listener: Listener<E>): this
+  prependOnceListener<E extends Name>(event: E, listener: Listener<E>): this
+  emit<E extends Name>(event: E, ...args: Parameters<Listener<E>>): boolean
+  read(size?: number): Buffer | null
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<Buffer>
+}
 
 /**
  * A child running on a pseudo-terminal. A `Duplex`: reading gives the child's output, writing
@@ -14,6 +35,8 @@ import { checkInteger, decodeStatus, MAX_CELLS, signalNumber } from './validate'
  */
 export class PtyProcess extends Duplex {
   readonly #native: native.NativePty
+  readonly #input: Input
+  readonly #output: Output
   readonly #id: number
   #cols: number
   #rows: number
@@ -21,10 +44,6 @@ export class PtyProcess extends Duplex {
   #exit: ExitStatus | undefined
   #exitDelivered = false
   #exitWaiters: Array<(status: ExitStatus) => void> = []
-  #consumed = false
-  /** The reactor has been asked for output and not told to pause since. */
-  #pulling = false
-  #eof = false
   #ended = false
   /** The user hung up (`close()`, `destroy()`). */
   #closed = false
@@ -32,16 +51,19 @@ export class PtyProcess extends Duplex {
   #released = false
   /** Destroyed after the output ended: release the master once the child has exited. */
   #releaseAtExit = false
-  #referenced = true
-  #holdingLoop = false
-  #writeCallback: ((err?: Error | null) => void) | undefined
-  #relay: RelayListener | undefined
-  #relayDone = false
+  readonly #loop = new LoopHold()
+  /** The input was ended here, not by the application: the child had exited, the output ended. */
+  #autoEnded = false
+  /** @internal spawn's native copy loop. */
+  readonly _relay: RelayLink
 
   /** @internal */
   constructor(nativePty: native.NativePty, size: WindowSize, spawned: { resolve: () => void; reject: (err: Error) => void }) {
     super({ readableHighWaterMark: 256 * 1024, writableHighWaterMark: 64 * 1024, allowHalfOpen: true })
     this.#native = nativePty
+    this.#input = new Input(nativePty)
+    this.#output = new Output(this, nativePty)
+    this._relay = new RelayLink(nativePty, () => !this.#released, () => this.#settle())
     this.#id = nativePty.id
     this.#cols = size.cols
     this.#rows = size.rows
@@ -62,8 +84,8 @@ export class PtyProcess extends Duplex {
   }
 
   /** The master fd, as Python's `pty.fork()` returns it; -1 once closed. You may read and write
-   * it directly, as in Python, until the stream is first used (read from or written to): that
-   * makes it non-blocking. */
+   * it directly, as in Python, until the stream is first used (read from or written to, or
+   * `wait()` called with the output unread): that makes it non-blocking. */
   get fd(): number {
     return this.#native.fd
   }
@@ -107,9 +129,14 @@ export class PtyProcess extends Duplex {
     return callNative(() => this.#native.kill(num))
   }
 
-  /** Resolves with the exit status; after the output's last byte when the output is read. */
+  /** Resolves with the exit status; after the output's last byte when the output is read.
+   * When nobody reads it, the output is read on into this stream's buffer (no backpressure)
+   * until someone does, so that a child with more to say than the terminal holds can finish:
+   * a reader that comes later gets every byte. */
   wait(): Promise<ExitStatus> {
     if (this.#exitDelivered && this.#exit) return Promise.resolve(this.#exit)
+    // Not when spawn's relay has the output, nor once the application has hung up.
+    if (!this._relay.used && !this.#closed) this.#output.readOn()
     return new Promise((resolve) => this.#exitWaiters.push(resolve))
   }
 
@@ -118,24 +145,21 @@ export class PtyProcess extends Duplex {
     if (this.#closed) return
     this.#closed = true
     this.#release()
-    if (!this.#eof) {
-      this.#eof = true
-      this.push(null)
-    }
-    this.#failWrite(() => stateError('ERR_PTY_CLOSED', 'write'))
+    this.#output.end()
+    this.#input.closed()
     this.#settle()
   }
 
   /** Keeps the event loop alive while the child is active (the default). */
   ref(): this {
-    this.#referenced = true
+    this.#loop.referenced = true
     this.#settle()
     return this
   }
 
   /** Lets the event loop exit while the child still runs. */
   unref(): this {
-    this.#referenced = false
+    this.#loop.referenced = false
     this.#settle()
     return this
   }
@@ -153,79 +177,41 @@ export class PtyProcess extends Duplex {
   }
 
   override _read(): void {
-    // Readable asks again after every chunk: while the reactor is still pulling, that is news
-    // to nobody, and skipping it saves a native call per chunk.
-    if (this.#closed || this.#eof || this.#pulling) return
-    this.#consumed = true
-    this.#settle()
-    callNative(() => this.#native.resume())
-    this.#pulling = true
+    if (this.#output.read(this.#closed)) this.#settle()
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.#closed) return callback(stateError('ERR_PTY_CLOSED', 'write'))
-    if (this.#exit) return callback(stateError('ERR_PTY_EXITED', 'write'))
-    this.#sendInput(() => this.#native.write(chunk), callback)
+  /** A write after the child's exit (a keystroke that raced it) is dropped, not an `'error'`:
+   * `write()` returns `false` and the callback gets `ERR_PTY_EXITED`. Not so after the
+   * application's own `close()` or `end()`: those writes are errors, as on any stream. */
+  override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+    const exited = this.#exit !== undefined && !this.#closed && (!this.writableEnded || this.#autoEnded)
+    return this.#input.accept(chunk, encoding, callback, exited, (c, e, cb) => super.write(c, e as BufferEncoding, cb))
   }
 
-  override _final(callback: (err?: Error | null) => void): void {
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+    this.#input.write(chunk, this.#closed ? Gate.Closed : this.#exit ? Gate.Exited : Gate.Open, callback)
+  }
+
+  override _final(callback: WriteCallback): void {
     if (this.#closed || this.#exit) return callback()
-    this.#sendInput(() => this.#native.sendEof(), callback)
+    this.#input.end(callback)
   }
 
-  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+  override _destroy(err: Error | null, callback: WriteCallback): void {
     // Destroying a stream whose child has exited (as `for await` does at the end) only lets
     // the master go. Once the output has ended the child is on its way out (a program may
     // close its terminal fds before it exits): it is not hung up, the master goes at its exit.
     // Otherwise destroying hangs up.
     if (this.#exit) {
-      this.#eof = true
+      this.#output.eof = true
       this.#release()
       this.#settle()
-    } else if (this.#eof) {
+    } else if (this.#output.eof) {
       this.#releaseAtExit = true
     } else {
       this.close()
     }
     callback(err)
-  }
-
-  #sendInput(send: () => boolean, callback: (err?: Error | null) => void): void {
-    let done: boolean
-    try {
-      done = callNative(send)
-    } catch (err) {
-      return callback(err as Error)
-    }
-    if (done) callback()
-    else this.#writeCallback = callback
-  }
-
-  /** Fails the write in progress, if any. The error is made only then: capturing its stack
-   * for nothing at every exit is a large part of what an exit costs. */
-  #failWrite(error: () => Error): void {
-    const callback = this.#writeCallback
-    this.#writeCallback = undefined
-    callback?.(error())
-  }
-
-  /** @internal Hands the I/O to the native copy loop (see `spawn`). */
-  _startRelay(stdin: number, stdout: number, hookOutput: boolean, hookInput: boolean, listener: RelayListener): void {
-    callNative(() => this.#native.startRelay(stdin, stdout, hookOutput, hookInput))
-    this.#relay = listener
-    this.#settle()
-  }
-
-  /** @internal A hook's answer for a relay lane; `null` is end-of-file. */
-  _relayAnswer(lane: number, data: Uint8Array | null): void {
-    if (!this.#released) this.#native.relayAnswer(lane, data)
-  }
-
-  /** @internal The relay is over: no more relay events are wanted. */
-  _stopRelay(): void {
-    this.#relay = undefined
-    this.#relayDone = true
-    this.#settle()
   }
 
   #release(): void {
@@ -246,62 +232,38 @@ export class PtyProcess extends Duplex {
       case Kind.SpawnFailed: {
         const spawn = this.#spawn
         this.#spawn = undefined
-        const syscall = STEP_SYSCALLS[a] ?? 'execve'
-        const path = syscall === 'chdir' ? this.#native.cwd ?? undefined : syscall === 'execve' ? this.#native.program : undefined
         this.#closed = true
-        this.#eof = true
+        this.#output.eof = true
         this.#release()
-        spawn?.reject(systemError(b, syscall, path))
+        spawn?.reject(startError(STEP_SYSCALLS[a] ?? 'execve', b, this.#native))
         break
       }
       case Kind.Data:
-        if (data && !this.#eof && !this.push(data)) {
-          this.#pulling = false
-          this.#native.pause()
-        }
+        if (data) this.#output.data(data)
         break
       case Kind.Eof:
-        this.#endOutput()
+      case Kind.EofExit:
+        this.#output.end()
+        if (kind === Kind.EofExit) this.#exited(a)
         break
       case Kind.Exit:
         this.#exited(a)
         break
-      case Kind.EofExit:
-        this.#endOutput()
-        this.#exited(a)
+      case Kind.Drained:
+        this.#input.drained()
         break
-      case Kind.Drained: {
-        const callback = this.#writeCallback
-        this.#writeCallback = undefined
-        callback?.()
-        break
-      }
       case Kind.WriteFailed:
-        this.#failWrite(() => systemError(a, 'write'))
+        this.#input.failed(a)
         break
-      case Kind.RelayChunk:
-        if (data) this.#relay?.chunk(a, data)
-        break
-      case Kind.RelayDone:
-        this.#relayDone = true
-        this.#relay?.done()
-        break
-      case Kind.RelayFailed:
-        this.#relay?.failed(a)
-        break
+      default:
+        this._relay.event(kind, data, a)
     }
     this.#settle()
   }
 
-  #endOutput(): void {
-    if (this.#eof) return
-    this.#eof = true
-    this.push(null)
-  }
-
   #exited(status: number): void {
     this.#exit = decodeStatus(status)
-    this.#failWrite(() => stateError('ERR_PTY_EXITED', 'write'))
+    this.#input.exited()
   }
 
   /** Brings everything that follows from the current state up to date: the exit event, the
@@ -311,7 +273,7 @@ export class PtyProcess extends Duplex {
     if (this.#spawn) {
       // Still spawning: nothing else can be decided yet.
     } else if (this.#exit && !this.#exitDelivered) {
-      const outputDone = !this.#consumed || this.#ended || this.#released || this.#releaseAtExit
+      const outputDone = !this.#output.consumed || this.#ended || this.#released || this.#releaseAtExit
       if (outputDone) {
         this.#exitDelivered = true
         deliver = this.#exit
@@ -320,15 +282,17 @@ export class PtyProcess extends Duplex {
     }
     // The output has been read to its end and the child is gone: the master is no use now.
     if (this.#exitDelivered && (this.#ended || this.#releaseAtExit)) this.#release()
-    const relaying = this.#relay !== undefined && !this.#relayDone
-    const needsLoop = !this.#exitDelivered || relaying || (this.#consumed && !this.#ended && !this.#released && !this.#releaseAtExit)
+    const reading = this.#output.consumed && !this.#ended && !this.#released && !this.#releaseAtExit
+    const needsLoop = !this.#exitDelivered || this._relay.running || reading
     if (needsLoop) active.add(this)
     else active.delete(this)
-    const hold = needsLoop && this.#referenced
-    if (hold !== this.#holdingLoop) {
-      this.#holdingLoop = hold
-      if (hold) retainLoop()
-      else releaseLoop()
+    this.#loop.update(needsLoop)
+    // The child has exited and its output has ended: nothing can be written to it, and
+    // nothing more will be read. Finish the input too, so that the stream closes, as a socket
+    // does when its peer has gone.
+    if (this.#exitDelivered && this.#ended && !this.writableEnded && !this.destroyed) {
+      this.#autoEnded = true
+      this.end()
     }
     // Last: a listener that throws must not leave the bookkeeping above undone.
     if (deliver) this.emit('exit', deliver.exitCode, deliver.signal)

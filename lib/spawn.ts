@@ -3,12 +3,13 @@
 import * as fs from 'node:fs'
 
 import * as native from './native'
-import { codedError, fromNative, systemError } from './errors'
-import { sink } from './events'
-import { fork } from './fork'
+import { abortError, codedError, fromNative, systemError } from './errors'
+import { LANE_INPUT } from './events'
+import { FORK_OPTIONS, fork } from './fork'
+import { sink } from './registry'
 import type { PtyProcess } from './pty-process'
 import type { ExitStatus, ForkOptions, WindowSize } from './types'
-import { checkFd, checkOptions, checkSize, describe } from './validate'
+import { checkAbortSignal, checkFd, checkKeys, checkNotArgs, checkOptions, checkSize, describe } from './validate'
 
 /**
  * A `spawn` hook: gets each chunk and returns what to pass on — bytes or a string, `undefined`
@@ -28,11 +29,12 @@ export interface SpawnOptions extends ForkOptions {
   stdin?: number
   /** The fd to write the child's output to. Default 1. */
   stdout?: number
-  /** Aborting hangs up the child and rejects with an `AbortError` once the terminal is restored. */
+  /** Aborting rejects with an `AbortError` once the terminal is restored, and ends the child as
+   * `fork`'s `signal` does: hung up, then `SIGKILL` after `DISPOSE_GRACE_MS` if it is still there. */
   signal?: AbortSignal
 }
 
-const LANE_INPUT = 1
+const SPAWN_OPTIONS = [...FORK_OPTIONS, 'masterRead', 'stdinRead', 'stdin', 'stdout']
 
 function checkHook(value: unknown, name: string): SpawnHook | undefined {
   if (value === undefined || value === null) return undefined
@@ -40,13 +42,6 @@ function checkHook(value: unknown, name: string): SpawnHook | undefined {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a function, got ${describe(value)}`)
   }
   return value as SpawnHook
-}
-
-function abortError(signal: AbortSignal): Error {
-  const err = codedError(Error, 'ABORT_ERR', 'The operation was aborted')
-  err.name = 'AbortError'
-  ;(err as Error & { cause?: unknown }).cause = signal.reason
-  return err
 }
 
 function terminalSize(fd: number): WindowSize | undefined {
@@ -149,24 +144,26 @@ export async function spawn(
   optionsOrMasterRead?: SpawnOptions | SpawnHook,
   stdinRead?: SpawnHook,
 ): Promise<ExitStatus> {
+  checkNotArgs(argv, optionsOrMasterRead, 'spawn')
   const opts: Record<string, unknown> =
     typeof optionsOrMasterRead === 'function' || (optionsOrMasterRead === undefined && stdinRead !== undefined)
       ? { masterRead: optionsOrMasterRead, stdinRead }
       : checkOptions(optionsOrMasterRead, 'options')
+  checkKeys(opts, SPAWN_OPTIONS, 'spawn')
   const masterRead = checkHook(opts.masterRead, 'masterRead')
   const stdinHook = checkHook(opts.stdinRead, 'stdinRead')
   const stdinFd = opts.stdin === undefined ? 0 : checkFd(opts.stdin)
   const stdoutFd = opts.stdout === undefined ? 1 : checkFd(opts.stdout)
-  const signal = opts.signal
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(signal)}`)
-  }
+  const signal = opts.signal === undefined ? undefined : checkAbortSignal(opts.signal)
   // stdout must be open (as Python's spawn would fail writing to it); a closed stdin is simply
   // an immediate end-of-file.
   fs.fstatSync(stdoutFd)
   const size = terminalSize(stdoutFd) ?? terminalSize(stdinFd) ?? checkSize(opts)
   if (signal?.aborted) throw abortError(signal)
-  const child = await fork(argv, { ...(opts as ForkOptions), cols: size.cols, rows: size.rows })
+  // fork gets its own options only; the signal is watched here, where the terminal is restored.
+  const forkOptions: Record<string, unknown> = {}
+  for (const key of Object.keys(opts)) if (key !== 'signal' && FORK_OPTIONS.includes(key)) forkOptions[key] = opts[key]
+  const child = await fork(argv, { ...(forkOptions as ForkOptions), cols: size.cols, rows: size.rows })
   return relay(child, { stdinFd, stdoutFd, masterRead, stdinRead: stdinHook, signal })
 }
 
@@ -196,7 +193,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
         // The terminal is gone (hung up): there is nothing left to restore.
       }
     }
-    const onAbort = (): void => finish(abortError(plan.signal as AbortSignal))
+    const onAbort = (): void => finish(abortError(plan.signal as AbortSignal), true)
     const session: Session = {
       restoreTerminal,
       followResize() {
@@ -217,15 +214,17 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       },
     }
 
-    function finish(err?: unknown): void {
+    function finish(err?: unknown, aborted = false): void {
       if (finished) return
       finished = true
       restoreTerminal()
       leave(session)
       plan.signal?.removeEventListener('abort', onAbort)
       pausedStdin?.resume()
-      child._stopRelay()
-      child.close()
+      child._relay.stop()
+      // Aborted: hung up, and killed if it ignores that, as fork's signal does.
+      if (aborted) void child[Symbol.asyncDispose]()
+      else child.close()
       if (err !== undefined) reject(err)
       else resolve(status as ExitStatus)
     }
@@ -233,7 +232,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
     const runHook = async (hook: SpawnHook, lane: number, data: Buffer): Promise<void> => {
       try {
         const answer = hookResult(await hook(data), data)
-        if (!finished) child._relayAnswer(lane, answer)
+        if (!finished) child._relay.answer(lane, answer)
       } catch (err) {
         // Whatever the hook threw, as it threw it.
         finish(err)
@@ -247,7 +246,7 @@ function relay(child: PtyProcess, plan: RelayPlan): Promise<ExitStatus> {
       // An abort that came while the child was being started has no event left to fire.
       if (plan.signal?.aborted) return onAbort()
       pausedStdin?.pause()
-      child._startRelay(plan.stdinFd, plan.stdoutFd, plan.masterRead !== undefined, plan.stdinRead !== undefined, {
+      child._relay.start(plan.stdinFd, plan.stdoutFd, plan.masterRead !== undefined, plan.stdinRead !== undefined, {
         chunk(lane, data) {
           const hook = lane === LANE_INPUT ? plan.stdinRead : plan.masterRead
           if (hook && !finished) void runHook(hook, lane, data)

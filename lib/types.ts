@@ -1,5 +1,7 @@
 // The public types shared by every function.
 
+import type { Readable } from 'node:stream'
+
 /** How a child ended. */
 export interface ExitStatus {
   /** The exit code when the child exited normally, else `null`. */
@@ -49,6 +51,11 @@ export interface ForkOptions extends OpenPtyOptions {
   /** Whether the terminal echoes input back as output. Default `true`, as a new terminal does;
    * `false` suits input that is piped rather than typed (util-linux `script` does so). */
   echo?: boolean
+  /** Aborting ends the child as `await using` does: it is hung up, and sent `SIGKILL` after
+   * `DISPOSE_GRACE_MS` if it is still there. Aborted before `fork` resolves, `fork` rejects
+   * with an `AbortError` (already aborted: nothing is started); after, the output ends and
+   * `wait()` resolves with the exit status. No `'error'` is emitted: the abort is yours. */
+  signal?: AbortSignal
 }
 
 /** An `Error` from a system call, shaped as Node's own (`fs`, `child_process`). */
@@ -62,3 +69,35 @@ export interface SystemError extends Error {
   /** The path involved, if any. */
   path?: string
 }
+
+/** The listener of an event that has no arguments. Typed so that a listener expecting one
+ * (`resolve` of a Promise, say) may still be given, but not one that needs a value. */
+export type NoArguments = (nothing?: undefined) => void
+
+/** The events a `PtyProcess` emits, each with its listener's arguments. */
+export interface PtyProcessEvents {
+  /** A chunk of the child's output. (After `setEncoding()`, a string: declare the listener's
+   * argument as `Buffer | string` then.) */
+  data: (chunk: Buffer) => void
+  /** The output has ended: read to its end after the child closed the terminal, or hung up. */
+  end: NoArguments
+  /** The child has ended; after `'end'` when the output is read. */
+  exit: (exitCode: number | null, signal: NodeJS.Signals | null) => void
+  /** Both sides are finished and the master is closed. */
+  close: NoArguments
+  error: (err: Error) => void
+  /** The input has ended (`end()`, or by itself once the child has exited and the output ended). */
+  finish: NoArguments
+  drain: NoArguments
+  pause: NoArguments
+  resume: NoArguments
+  readable: NoArguments
+  pipe: (src: Readable) => void
+  unpipe: (src: Readable) => void
+}
+
+/** An event name of a `PtyProcess`: one of its own, or any other (untyped) one. */
+export type PtyProcessEventName = keyof PtyProcessEvents | (string & {}) | symbol
+
+/** The listener for event `E`. */
+export type PtyProcessListener<E> = E extends keyof PtyProcessEvents ? PtyProcessEvents[E] : (...args: any[]) => void

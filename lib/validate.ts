@@ -48,6 +48,68 @@ export function checkOptions(value: unknown, name: string): Record<string, unkno
   return value as Record<string, unknown>
 }
 
+/** What a key that some other API takes most likely meant here. */
+const KEY_HINTS: Record<string, string> = {
+  name: "the terminal type is 'term'",
+  columns: "use 'cols'",
+  width: "use 'cols'",
+  lines: "use 'rows'",
+  height: "use 'rows'",
+  environment: "use 'env'",
+  encoding: 'output is Buffers; use setEncoding() on the stream, or decode the chunks yourself',
+  timeout: "use 'signal: AbortSignal.timeout(ms)'",
+  shell: "argv runs without a shell; pass ['sh', '-c', line] for a shell line",
+  args: 'pass argv as one array, the first argument',
+  argv: 'pass argv as one array, the first argument',
+  stdio: 'the terminal is the child\'s stdin, stdout and stderr',
+}
+
+/** How many single-character edits turn `a` into `b` (for "did you mean"). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)))
+    }
+    prev = row
+  }
+  return prev[b.length]
+}
+
+/** Rejects the keys of an options object that `fn` does not know, with a hint where one is
+ * likely: an option silently ignored is a bug that shows up far from its cause. */
+export function checkKeys(options: Record<string, unknown>, known: readonly string[], fn: string): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue
+    let hint = Object.hasOwn(KEY_HINTS, key) ? KEY_HINTS[key] : undefined
+    if (hint === undefined) {
+      const lower = key.toLowerCase()
+      let best = Infinity
+      for (const k of known) {
+        const distance = editDistance(lower, k.toLowerCase())
+        if (distance < best && distance <= Math.min(2, k.length - 2)) {
+          best = distance
+          hint = `did you mean '${k}'?`
+        }
+      }
+    }
+    const list = known.map((k) => `'${k}'`).join(', ')
+    throw codedError(
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      `${fn}: unknown option '${key}'${hint === undefined ? '' : ` (${hint})`}; the options are ${list}`,
+    )
+  }
+}
+
+export function checkAbortSignal(value: unknown): AbortSignal {
+  if (!(value instanceof AbortSignal)) {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(value)}`)
+  }
+  return value
+}
+
 export const MAX_CELLS = 65535
 export const MAX_ID = 0xfffffffe
 
@@ -60,6 +122,19 @@ export function checkSize(options: Record<string, unknown>): WindowSize {
 
 export function checkFd(fd: unknown): number {
   return checkInteger(fd, 'fd', 0, 0x7fffffff)
+}
+
+/** Rejects a `child_process`-style call, `fork('sleep', ['1'])`, with what to write instead. */
+export function checkNotArgs(argv: unknown, second: unknown, fn: string): void {
+  if (!Array.isArray(second)) return
+  const words: unknown[] = [...(typeof argv === 'string' ? [argv] : Array.isArray(argv) ? argv : []), ...second]
+  const quoted = words.map((w) => (typeof w !== 'string' ? undefined : w.includes("'") ? JSON.stringify(w) : `'${w}'`))
+  const shown = quoted.includes(undefined) ? '' : `: ${fn}([${quoted.join(', ')}])`
+  throw codedError(
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    `${fn} takes argv as one array, not a program and its arguments apart; pass argv as one array${shown}`,
+  )
 }
 
 export function checkArgv(argv: unknown): string[] {

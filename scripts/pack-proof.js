@@ -5,13 +5,14 @@
 // TypeScript consumer compiled under --strict. Prints each tarball's contents and size.
 'use strict'
 
-const { execFileSync } = require('node:child_process')
+const { execFileSync, spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
+const { describeHidden, describeTarball, hideCompilers, packRelease } = require('./packing')
+
 const root = path.resolve(__dirname, '..')
-const pkg = require(path.join(root, 'package.json'))
 const target = 'linux-x64-gnu'
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.log(`pack-proof: this leg is ${target}; nothing to prove on ${process.platform}-${process.arch}`)
@@ -21,62 +22,39 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'napi-pty-pack-'))
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...opts })
 
-function pack(dir) {
-  const [info] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: dir }))
-  console.log(`\n${info.filename}: ${info.size} bytes packed, ${info.unpackedSize} unpacked`)
-  for (const file of info.files) console.log(`  ${String(file.size).padStart(8)}  ${file.path}`)
-  return path.join(work, info.filename)
-}
-
-// The platform package, with the binary that `npm run build` made.
-const platformDir = path.join(work, 'platform')
-fs.cpSync(path.join(root, 'npm', target), platformDir, { recursive: true })
-fs.copyFileSync(path.join(root, `napi-pty.${target}.node`), path.join(platformDir, `napi-pty.${target}.node`))
-const platformTarball = pack(platformDir)
-
-// The main package as `napi prepublish` leaves it: optionalDependencies on every platform
-// package at the same version.
-const mainDir = path.join(work, 'main')
-fs.mkdirSync(mainDir)
-const [listing] = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }))
-for (const file of listing.files) {
-  fs.mkdirSync(path.dirname(path.join(mainDir, file.path)), { recursive: true })
-  fs.copyFileSync(path.join(root, file.path), path.join(mainDir, file.path))
-}
-const manifest = { ...pkg, optionalDependencies: {} }
-for (const name of fs.readdirSync(path.join(root, 'npm'))) {
-  manifest.optionalDependencies[require(path.join(root, 'npm', name, 'package.json')).name] = pkg.version
-}
-// What only building from source needs stays out of the published manifest.
-delete manifest.devDependencies
-delete manifest.overrides
-delete manifest.scripts
-fs.writeFileSync(path.join(mainDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-const mainTarball = pack(mainDir)
+const packed = packRelease(path.join(work, 'tarballs'), work, target)
+console.log(`\n${describeTarball(packed.platform.info)}\n\n${describeTarball(packed.main.info)}`)
+const platformTarball = packed.platform.file
+const mainTarball = packed.main.file
 
 // A new project: no Rust on PATH, no network (npm --offline; the other platforms' optional
 // packages cannot be had and must not be needed).
 const consumer = path.join(work, 'consumer')
 fs.mkdirSync(consumer)
 fs.writeFileSync(path.join(consumer, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }\n')
-// Directories with a cargo or rustc are left off PATH, unless they also hold npm (Debian's
-// /usr/bin holds both): there, stand-ins first on PATH shadow them, each failing loudly, so an
-// install that tried to build would fail here all the same.
-const noRust = path.join(work, 'no-rust')
-fs.mkdirSync(noRust)
-for (const tool of ['cargo', 'rustc', 'rustup']) {
-  fs.writeFileSync(path.join(noRust, tool), `#!/bin/sh\necho "pack-proof: ${tool} was called" >&2\nexit 127\n`, { mode: 0o755 })
-}
-const PATH = [noRust, ...(process.env.PATH || '').split(':')]
-  .filter((dir) => dir === noRust || (!fs.existsSync(path.join(dir, 'cargo')) && !fs.existsSync(path.join(dir, 'rustc'))) || fs.existsSync(path.join(dir, 'npm')))
-  .join(':')
-const env = { ...process.env, PATH, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
+const noCompilers = hideCompilers(path.join(work, 'no-compilers'))
+console.log(`\n${describeHidden(noCompilers.hidden)}`)
+const env = { ...process.env, PATH: noCompilers.PATH, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
 run('npm', ['install', '--offline', '--no-audit', '--no-fund', mainTarball, platformTarball], { cwd: consumer, env })
 const installed = fs.readdirSync(path.join(consumer, 'node_modules')).sort()
 console.log(`\ninstalled offline: ${installed.join(', ')}`)
-if (fs.existsSync(path.join(consumer, 'node_modules', 'napi-pty', `napi-pty.${target}.node`))) {
+if (fs.readdirSync(path.join(consumer, 'node_modules', 'napi-pty'), { recursive: true }).some((f) => String(f).endsWith('.node'))) {
   throw new Error('the main package must not carry the binary')
 }
+
+// The main package alone, as a bare `npm pack` of a checkout gives it: loading it must name
+// the missing platform package and say what to do, without napi-rs's text about WebAssembly
+// packages and an npm bug.
+const alone = path.join(work, 'alone')
+fs.mkdirSync(alone)
+fs.writeFileSync(path.join(alone, 'package.json'), '{ "name": "alone", "version": "1.0.0", "private": true }\n')
+run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--omit=optional', mainTarball], { cwd: alone, env })
+const failed = spawnSync(process.execPath, ['-e', "require('napi-pty')"], { cwd: alone, env, encoding: 'utf8' })
+for (const needed of [`the package napi-pty-${target} is not installed`, 'npm run pack:local', 'NAPI_PTY_NATIVE_PATH', 'ERR_NAPI_PTY_NO_BINARY']) {
+  if (failed.status === 0 || !failed.stderr.includes(needed)) throw new Error(`the load error lacks ${JSON.stringify(needed)}:\n${failed.stderr}`)
+}
+if (/wasm|4828|npm has a bug/i.test(failed.stderr)) throw new Error(`the load error has napi-rs's unrelated text:\n${failed.stderr}`)
+console.log(`the main package alone: ${failed.stderr.split('\n').find((line) => line.startsWith('Error:'))}`)
 
 const smoke = `
 const assert = require('node:assert')
@@ -116,6 +94,11 @@ console.log('import: ok')
 )
 process.stdout.write(run(process.execPath, ['smoke.mjs'], { cwd: consumer, env }))
 
+// The command the package installs.
+const usage = run(path.join(consumer, 'node_modules', '.bin', 'napi-pty'), ['--help'], { cwd: consumer, env })
+if (!usage.startsWith('Usage:')) throw new Error(`napi-pty --help printed ${JSON.stringify(usage)}`)
+console.log('napi-pty --help: ok')
+
 // A TypeScript consumer against the shipped types, under --strict.
 fs.writeFileSync(
   path.join(consumer, 'consumer.ts'),
@@ -136,5 +119,8 @@ void main()
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 run(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types'), 'consumer.ts'], { cwd: consumer, env, stdio: 'inherit' })
 console.log('tsc --strict consumer: ok')
+const calls = noCompilers.calls()
+if (calls.length > 0) throw new Error(`a hidden compiler was called: ${calls.join(', ')}`)
+console.log('no hidden compiler was called')
 fs.rmSync(work, { recursive: true, force: true })
 console.log('pack-proof: ok')

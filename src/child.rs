@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{SysError, SysResult};
 use crate::pty::{open_pty, set_echo, set_nonblocking, WindowSize};
-pub use crate::sys::Step;
 use crate::sys::{self, ExecImage};
 
 /// Everything a child needs, built before the fork (see [`ExecImage`]).

@@ -1,25 +1,26 @@
 //! Errors that name the syscall: every failure the core reports to JavaScript is an errno, the
 //! call that produced it and, where one was involved, the path.
 //!
-//! They cross the Node-API boundary as a small JSON document in the error message; the facade
-//! (`index.ts`) turns it into a Node-style `Error` with `code`, `errno`, `syscall` and `path`.
+//! They cross the Node-API boundary as a small JSON document in the error message, after
+//! `SYS_ERROR_PREFIX` (see `lib.rs`); the facade (`lib/errors.ts`) turns it into a Node-style `Error` with
+//! `code`, `errno`, `syscall` and `path`.
 
 use std::fmt::Write;
 
-/// Marks a message as a serialised [`SysError`] for the facade.
-pub const SYS_ERROR_PREFIX: &str = "napi-pty:sys:";
-
+/// A failed system call: its errno, its name and the path it was given, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SysError {
-  pub errno: i32,
-  pub syscall: &'static str,
-  pub path: Option<String>,
+pub(crate) struct SysError {
+  pub(crate) errno: i32,
+  pub(crate) syscall: &'static str,
+  pub(crate) path: Option<String>,
 }
 
-pub type SysResult<T> = Result<T, SysError>;
+/// What every fallible call below the napi surface returns.
+pub(crate) type SysResult<T> = Result<T, SysError>;
 
 impl SysError {
-  pub fn new(errno: i32, syscall: &'static str) -> Self {
+  /// `errno` from `syscall`, with no path.
+  pub(crate) fn new(errno: i32, syscall: &'static str) -> Self {
     SysError {
       errno,
       syscall,
@@ -28,16 +29,18 @@ impl SysError {
   }
 
   /// The calling thread's `errno`, read right after `syscall` failed.
-  pub fn last(syscall: &'static str) -> Self {
-    Self::new(nix::errno::Errno::last_raw(), syscall)
+  pub(crate) fn last(syscall: &'static str) -> Self {
+    Self::new(last_errno(), syscall)
   }
 
-  pub fn with_path(mut self, path: impl Into<String>) -> Self {
+  /// The same error, naming the path the call was given.
+  pub(crate) fn with_path(mut self, path: impl Into<String>) -> Self {
     self.path = Some(path.into());
     self
   }
 
-  fn to_json(&self) -> String {
+  /// The error as the JSON document the facade parses.
+  pub(crate) fn to_json(&self) -> String {
     let mut out = format!(
       "{{\"errno\":{},\"syscall\":\"{}\"",
       self.errno, self.syscall
@@ -51,19 +54,11 @@ impl SysError {
   }
 }
 
-impl From<nix::errno::Errno> for SysError {
-  fn from(errno: nix::errno::Errno) -> Self {
-    SysError::new(errno as i32, "unknown")
-  }
-}
-
-impl From<SysError> for napi::Error {
-  fn from(err: SysError) -> Self {
-    napi::Error::new(
-      napi::Status::GenericFailure,
-      format!("{SYS_ERROR_PREFIX}{}", err.to_json()),
-    )
-  }
+/// The calling thread's `errno`.
+pub(crate) fn last_errno() -> i32 {
+  std::io::Error::last_os_error()
+    .raw_os_error()
+    .unwrap_or(libc::EIO)
 }
 
 fn push_json_string(out: &mut String, s: &str) {

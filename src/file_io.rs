@@ -11,22 +11,24 @@
 //! the child blocks on a full terminal, as behind a slow pipe; input simply waits for its read.
 
 use std::collections::VecDeque;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::reactor::{reactor, Command};
+use crate::error::SysResult;
+use crate::fd::{self, WriteMode};
 
 /// One read or write of a file, for the relay of pty `id`.
-pub struct FileJob {
-  pub id: u32,
-  pub fd: Arc<OwnedFd>,
+pub(crate) struct FileJob {
+  pub(crate) id: u32,
+  pub(crate) fd: Arc<OwnedFd>,
   /// What to write, or the buffer to read into (its spare capacity).
-  pub bytes: Vec<u8>,
-  pub op: FileOp,
+  pub(crate) bytes: Vec<u8>,
+  pub(crate) op: FileOp,
 }
 
-pub enum FileOp {
+/// What a [`FileJob`] does.
+pub(crate) enum FileOp {
   /// Write all of `bytes`.
   Write,
   /// Read once.
@@ -34,16 +36,21 @@ pub enum FileOp {
 }
 
 /// How a job went; the reactor hands it, with the job's buffer, back to the relay.
-pub enum FileDone {
-  /// Written in full, or failed with the errno.
-  Written(Option<i32>),
-  /// Read this many bytes into the buffer (`Ok(0)`: end-of-file), or failed with the errno.
-  Read(Result<usize, i32>),
+pub(crate) enum FileDone {
+  /// Written in full, or failed.
+  Written(SysResult<()>),
+  /// Read this many bytes into the buffer (`Ok(0)`: end-of-file), or failed.
+  Read(SysResult<usize>),
 }
 
+/// Where a job's outcome goes: called with the pty's id, how it went and the job's buffer back,
+/// on the thread that did the job. The reactor gives it at [`start`]; this module names none of
+/// its types.
+pub(crate) type Report = fn(u32, FileDone, Vec<u8>);
+
 impl FileJob {
-  /// Does the read or write; returns what the relay is to hear of it.
-  fn perform(self) -> Command {
+  /// Does the read or write, then reports it.
+  fn perform(self, report: impl FnOnce(u32, FileDone, Vec<u8>)) {
     let FileJob {
       id,
       fd,
@@ -51,11 +58,22 @@ impl FileJob {
       op,
     } = self;
     let done = match op {
-      FileOp::Write => FileDone::Written(write_all(fd.as_raw_fd(), &bytes).err()),
-      FileOp::Read => FileDone::Read(read_once(fd.as_raw_fd(), &mut bytes)),
+      FileOp::Write => FileDone::Written(write_all(fd.as_raw_fd(), &bytes)),
+      FileOp::Read => FileDone::Read(fd::read_retrying(fd.as_raw_fd(), &mut bytes)),
     };
-    Command::FileDone(id, done, bytes)
+    report(id, done, bytes);
   }
+}
+
+/// Writes all of `data` (a file takes it all unless a write fails: then the bytes before it
+/// stay written, as a partial write to a file over `RLIMIT_FSIZE` leaves them).
+fn write_all(fd: std::os::fd::RawFd, data: &[u8]) -> SysResult<()> {
+  let went = fd::write(fd, data, WriteMode::Write)?;
+  if went < data.len() {
+    // Only a non-blocking fd stops short, which a regular file never is.
+    return Err(crate::error::SysError::new(libc::EAGAIN, "write"));
+  }
+  Ok(())
 }
 
 /// File threads at most. A file on a dead mount holds one thread for as long as its call hangs;
@@ -72,19 +90,24 @@ struct Pool {
   threads: usize,
   /// Threads inside a read or write.
   busy: usize,
+  /// Where outcomes go; set by [`start`], before any job can exist.
+  report: Option<Report>,
 }
 
 static POOL: Mutex<Pool> = Mutex::new(Pool {
   queue: VecDeque::new(),
   threads: 0,
   busy: 0,
+  report: None,
 });
 static WORK: Condvar = Condvar::new();
 
-/// Starts the first file thread unless it runs. Started with the reactor, so that the process's
-/// thread count is the same constant whether or not a file is ever used.
-pub fn start() {
+/// Starts the first file thread unless it runs, with `report` as where outcomes go. Started with
+/// the reactor, so that the process's thread count is the same constant whether or not a file
+/// is ever used.
+pub(crate) fn start(report: Report) {
   let mut pool = POOL.lock().unwrap();
+  pool.report.get_or_insert(report);
   if pool.threads == 0 {
     add_thread(&mut pool);
   }
@@ -93,15 +116,16 @@ pub fn start() {
 /// Hands `job` to a file thread, adding one when every thread is busy (up to
 /// [`MAX_FILE_THREADS`]). When no thread can be had at all (EAGAIN from `pthread_create`), runs
 /// it here instead, as for any always-ready endpoint; either way its outcome reaches the relay
-/// as a [`Command::FileDone`].
-pub fn submit(job: FileJob) {
+/// through the [`Report`] given to [`start`].
+pub(crate) fn submit(job: FileJob) {
   let mut pool = POOL.lock().unwrap();
   if pool.busy + pool.queue.len() >= pool.threads && pool.threads < MAX_FILE_THREADS {
     add_thread(&mut pool);
   }
+  let report = pool.report.expect("file_io::start comes before any job");
   if pool.threads == 0 {
     drop(pool);
-    reactor().send(job.perform());
+    job.perform(report);
     return;
   }
   pool.queue.push_back(job);
@@ -127,12 +151,14 @@ fn serve(first: bool) {
   loop {
     if let Some(job) = pool.queue.pop_front() {
       pool.busy += 1;
+      let report = pool.report.expect("file_io::start comes before any job");
       drop(pool);
-      let outcome = job.perform();
       // Free again before the relay hears of it: the next job it sends at once finds this
       // thread rather than starting another.
-      POOL.lock().unwrap().busy -= 1;
-      reactor().send(outcome);
+      job.perform(|id, done, bytes| {
+        POOL.lock().unwrap().busy -= 1;
+        report(id, done, bytes);
+      });
       pool = POOL.lock().unwrap();
       continue;
     }
@@ -147,37 +173,6 @@ fn serve(first: bool) {
     if timed_out && pool.queue.is_empty() {
       pool.threads -= 1;
       return;
-    }
-  }
-}
-
-/// Writes all of `data`; the errno of the write that failed otherwise (the bytes before it were
-/// written, as a partial write to a file over `RLIMIT_FSIZE` leaves them).
-fn write_all(fd: RawFd, mut data: &[u8]) -> Result<(), i32> {
-  while !data.is_empty() {
-    // SAFETY: the kernel reads at most data.len() bytes from the live slice.
-    let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-    if n < 0 {
-      match nix::errno::Errno::last_raw() {
-        libc::EINTR => continue,
-        errno => return Err(errno),
-      }
-    }
-    if n == 0 {
-      // Not seen from a file given bytes; never loop on it.
-      return Err(libc::EIO);
-    }
-    data = &data[n as usize..];
-  }
-  Ok(())
-}
-
-/// One `read(2)` into `buf`'s spare capacity, retried on EINTR; `Ok(0)` is end-of-file.
-fn read_once(fd: RawFd, buf: &mut Vec<u8>) -> Result<usize, i32> {
-  loop {
-    match crate::relay::read_fd(fd, buf) {
-      Err(libc::EINTR) => continue,
-      result => return result,
     }
   }
 }

@@ -1,27 +1,32 @@
-//! napi-pty's native core. This file is the whole Node-API surface, kept thin: each concept
-//! lives in its own module.
+//! napi-pty's native core. This file is the Node-API surface, kept thin; with it at the edge
+//! are `protocol` (what both sides must agree on), `sink` (events to each Env's
+//! JavaScript) and `chunk` (output as Buffers). Below the edge, what can fail returns an
+//! `error::SysResult` (but `child`, whose `ChildSpec::new` still reports bad arguments as napi
+//! errors).
 //!
-//! - [`pty`]: opening pty pairs, window sizes, terminal modes.
-//! - [`child`]: the child's specification, `PATH` lookup and the fork/exec hygiene.
-//! - [`reactor`]: the single I/O thread that owns masters, reads, writes and reaps.
-//! - [`relay`]: `spawn`'s copy loop between the pty and this process's stdin/stdout;
-//!   [`writer`]: its writes to a regular file, on a thread of their own.
-//! - [`terminal`]: raw mode for this process's own terminal, and its restoration.
-//! - [`sink`]: events from the reactor to each Env's JavaScript.
-//! - [`sys`], [`error`]: raw syscalls and errors that name them.
+//! - `pty`: opening pty pairs, window sizes, terminal modes.
+//! - `child`: the child's specification, `PATH` lookup and the fork/exec hygiene.
+//! - `reactor`: the single I/O thread that owns masters, reads, writes and reaps.
+//! - `relay`: `spawn`'s copy loop between the pty and this process's stdin/stdout;
+//!   `file_io`: its reads and writes of regular files, on threads of their own.
+//! - `master`: where a master's output ends, and when its input leaves a line open.
+//! - `terminal`: raw mode for this process's own terminal, and its restoration.
+//! - `fd`: reading, writing and duplicating fds; `sys`: the platform layer (Linux, macOS);
+//!   `error`: errors that name their syscall.
 
-#![deny(clippy::all)]
-
-pub mod child;
-pub mod chunk;
-pub mod error;
-pub mod file_io;
-pub mod pty;
-pub mod reactor;
-pub mod relay;
-pub mod sink;
-pub mod sys;
-pub mod terminal;
+mod child;
+mod chunk;
+mod error;
+mod fd;
+mod file_io;
+mod master;
+mod protocol;
+mod pty;
+mod reactor;
+mod relay;
+mod sink;
+mod sys;
+mod terminal;
 
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::sync::atomic::Ordering;
@@ -31,67 +36,63 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::child::{fork_pty, ChildSpec};
-use crate::sys::{read_report, Report, Step};
-
-use crate::pty::WindowSize;
+use crate::protocol::{WindowSize, SYS_ERROR_PREFIX};
+use crate::pty::PtyPair;
 use crate::reactor::{adopt, drop_sink, reactor, Command, NewChild, PtyShared};
 use crate::relay::{Endpoint, Relay};
 use crate::sink::{Event, EventFn, JsArgs, Sink};
+use crate::sys::{read_report, Report, Step};
 
-fn window_size(cols: u32, rows: u32) -> Result<WindowSize> {
-  let fit = |v: u32, what: &str| {
-    u16::try_from(v)
-      .ok()
-      .filter(|v| *v > 0)
-      .ok_or_else(|| Error::new(Status::InvalidArg, format!("{what} must be 1 to 65535")))
-  };
-  Ok(WindowSize {
-    cols: fit(cols, "cols")?,
-    rows: fit(rows, "rows")?,
-  })
-}
-
-/// A terminal's size in character cells.
-#[napi(object)]
-pub struct TerminalSize {
-  pub cols: u32,
-  pub rows: u32,
-}
-
-/// Both ends of a new pseudo-terminal, close-on-exec, and the slave's path.
-#[napi(object)]
-pub struct PtyPair {
-  pub master: i32,
-  pub slave: i32,
-  pub path: String,
-}
-
-/// Opens a new pseudo-terminal pair of the given size. The caller owns both fds.
+/// The syscall behind each child set-up step, indexed by the step's number (a `SpawnFailed`
+/// event's `a`); index 0 is no step.
 #[napi]
-pub fn openpty(cols: u32, rows: u32) -> Result<PtyPair> {
-  let pair = pty::open_pty(window_size(cols, rows)?)?;
-  Ok(PtyPair {
-    master: pair.master.into_raw_fd(),
-    slave: pair.slave.into_raw_fd(),
-    path: pair.path,
-  })
+pub fn step_syscalls() -> Vec<&'static str> {
+  (0..=Step::Execve as i32)
+    .map(|n| Step::from_i32(n).map_or("", Step::syscall))
+    .collect()
+}
+
+/// A system error goes to JavaScript as an `Error` whose message is [`SYS_ERROR_PREFIX`] and
+/// the error as JSON; the facade turns that into a Node-style error.
+impl From<error::SysError> for Error {
+  fn from(err: error::SysError) -> Self {
+    Error::new(
+      Status::GenericFailure,
+      format!("{SYS_ERROR_PREFIX}{}", err.to_json()),
+    )
+  }
+}
+
+/// A pair goes to JavaScript as `{ master, slave, path }`, its fds then owned by the caller.
+impl ToNapiValue for PtyPair {
+  unsafe fn to_napi_value(env: napi::sys::napi_env, pair: Self) -> Result<napi::sys::napi_value> {
+    let env = Env::from_raw(env);
+    let mut object = Object::new(&env)?;
+    object.set("master", pair.master.into_raw_fd())?;
+    object.set("slave", pair.slave.into_raw_fd())?;
+    object.set("path", pair.path)?;
+    // SAFETY: converts the object just made in this Env, on its thread.
+    unsafe { Object::to_napi_value(env.raw(), object) }
+  }
+}
+
+/// Opens a new pseudo-terminal pair of the given size (validated by the facade: 1 to 65535).
+/// The caller owns both fds.
+#[napi(ts_return_type = "{ master: number; slave: number; path: string }")]
+pub fn openpty(cols: u16, rows: u16) -> Result<PtyPair> {
+  Ok(pty::open_pty(WindowSize { cols, rows })?)
 }
 
 /// The window size of any terminal fd.
 #[napi]
-pub fn get_window_size(fd: i32) -> Result<TerminalSize> {
-  let size = pty::get_window_size(fd)?;
-  Ok(TerminalSize {
-    cols: size.cols.into(),
-    rows: size.rows.into(),
-  })
+pub fn get_window_size(fd: i32) -> Result<WindowSize> {
+  Ok(pty::get_window_size(fd)?)
 }
 
-/// Sets the window size of any terminal fd.
+/// Sets the window size of any terminal fd (validated by the facade: 1 to 65535 each).
 #[napi]
-pub fn set_window_size(fd: i32, cols: u32, rows: u32) -> Result<()> {
-  pty::set_window_size(fd, window_size(cols, rows)?)?;
-  Ok(())
+pub fn set_window_size(fd: i32, cols: u16, rows: u16) -> Result<()> {
+  Ok(pty::set_window_size(fd, WindowSize { cols, rows })?)
 }
 
 /// One per Env: where the reactor delivers that Env's events. Created unreferenced; the facade
@@ -142,8 +143,9 @@ pub struct ForkSpec {
   pub cwd: Option<String>,
   pub uid: Option<u32>,
   pub gid: Option<u32>,
-  pub cols: u32,
-  pub rows: u32,
+  /// Validated by the facade: 1 to 65535.
+  pub cols: u16,
+  pub rows: u16,
   /// Whether the terminal echoes input (default true).
   pub echo: Option<bool>,
 }
@@ -152,7 +154,10 @@ pub struct ForkSpec {
 /// `settled` when already known, else it arrives later as an event on `sink`.
 #[napi]
 pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
-  let size = window_size(spec.cols, spec.rows)?;
+  let size = WindowSize {
+    cols: spec.cols,
+    rows: spec.rows,
+  };
   reactor::start()?;
   let env = child::environment(spec.env.as_deref(), spec.term.as_deref()).map_err(|_| {
     Error::new(
@@ -265,9 +270,10 @@ impl NativePty {
     Ok(self.shared.send_eof()?)
   }
 
+  /// Validated by the facade: 1 to 65535 each.
   #[napi]
-  pub fn resize(&self, cols: u32, rows: u32) -> Result<()> {
-    Ok(self.shared.resize(window_size(cols, rows)?)?)
+  pub fn resize(&self, cols: u16, rows: u16) -> Result<()> {
+    Ok(self.shared.resize(WindowSize { cols, rows })?)
   }
 
   /// `false` when the child is already gone.
@@ -305,8 +311,8 @@ impl NativePty {
     Ok(())
   }
 
-  /// A hook's answer for `lane` (0 output, 1 input): the bytes to pass on, or `null` for
-  /// end-of-file in that direction.
+  /// A hook's answer for `lane` (`LANE_OUTPUT` or `LANE_INPUT`): the bytes to pass on, or
+  /// `null` for end-of-file in that direction.
   #[napi]
   pub fn relay_answer(&self, lane: u32, data: Option<&[u8]>) {
     let data = data.map(<[u8]>::to_vec);

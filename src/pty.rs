@@ -5,12 +5,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use crate::error::{SysError, SysResult};
 use crate::sys;
 
-/// A terminal's size in character cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowSize {
-  pub cols: u16,
-  pub rows: u16,
-}
+pub(crate) use crate::protocol::WindowSize;
 
 /// Both ends of a new pseudo-terminal. Both fds are close-on-exec from the moment they exist, so
 /// no child started by any thread of this process (`child_process` included) inherits them.

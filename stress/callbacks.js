@@ -108,7 +108,8 @@ const cases = {
   },
   async 'spawn masterRead rejects'(boom, fds) {
     await pty.spawn(['/bin/sh', '-c', 'echo one; exec sleep 30'], {
-      ...fds,
+      stdin: fds.stdin,
+      stdout: fds.stdout,
       async masterRead() {
         throw boom
       },

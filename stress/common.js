@@ -9,8 +9,8 @@ const path = require('node:path')
 const m = require('./measure')
 
 const ROOT = path.join(__dirname, '..')
-const pty = require(path.join(ROOT, 'index.js'))
-const events = require(path.join(ROOT, 'lib', 'events.js'))
+const pty = require(path.join(ROOT, 'dist', 'index.js'))
+const events = require(path.join(ROOT, 'dist', 'lib', 'registry.js'))
 
 /** A Python that starts fast (a pyenv shim on PATH would be a bash script). */
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'

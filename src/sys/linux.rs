@@ -11,11 +11,9 @@ use std::ffi::{CStr, CString};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
-use super::posix::{self, child_main, with_signals_blocked, ExecImage};
+use super::posix::{self, child_main, with_signals_blocked, ChildCalls, ExecImage};
 use crate::error::{SysError, SysResult};
-
-/// Highest signal number whose disposition the child resets (`_NSIG - 1`).
-pub const MAX_SIGNAL: libc::c_int = 64;
+use crate::fd::{self, WriteMode};
 
 /// How the child is created. Both run the same [`child_main`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +52,7 @@ static CLOSE_RANGE: AtomicBool = AtomicBool::new(true);
 pub fn create_child(image: &ExecImage, slave: RawFd, report: RawFd) -> SysResult<libc::pid_t> {
   CLOSE_RANGE.store(!portable(), Relaxed);
   match Strategy::current() {
-    Strategy::Fork => posix::fork_child(image, slave, report),
+    Strategy::Fork => posix::fork_child::<Calls>(image, slave, report),
     Strategy::CloneVfork => clone_vfork(image, slave, report),
   }
 }
@@ -73,7 +71,7 @@ extern "C" fn clone_entry(arg: *mut libc::c_void) -> libc::c_int {
   // parent suspended) until this child execs or exits: that is what CLONE_VFORK guarantees.
   let args = unsafe { &*(arg as *const CloneArgs) };
   // SAFETY: we are a freshly cloned child with every signal blocked; see child_main.
-  unsafe { child_main(args.image, args.slave, args.report) }
+  unsafe { child_main::<Calls>(args.image, args.slave, args.report) }
 }
 
 fn clone_vfork(image: &ExecImage, slave: RawFd, report: RawFd) -> SysResult<libc::pid_t> {
@@ -109,64 +107,72 @@ fn clone_vfork(image: &ExecImage, slave: RawFd, report: RawFd) -> SysResult<libc
 // every thread of the process, and in the clone path our "process" shares the parent's memory
 // and its list of threads.
 
-/// `getgroups(2)` as a raw syscall; async-signal-safe.
-///
-/// # Safety
-/// Only writes into `groups`; safe to call between fork and exec.
-pub unsafe fn get_groups(groups: &mut [libc::gid_t]) -> libc::c_long {
-  // SAFETY: the kernel writes at most groups.len() ids into groups.
-  unsafe { libc::syscall(libc::SYS_getgroups, groups.len(), groups.as_mut_ptr()) }
-}
-
-/// `setgroups(2)` for this thread's process only, as a raw syscall.
-///
-/// # Safety
-/// Between fork and exec only: it does not tell other threads.
-pub unsafe fn set_groups(groups: &[libc::gid_t]) -> libc::c_long {
-  // SAFETY: the kernel reads groups.len() ids from groups.
-  unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) }
-}
-
-/// `setgid(2)` as a raw syscall.
-///
-/// # Safety
-/// Between fork and exec only: it does not tell other threads.
-pub unsafe fn set_gid(gid: libc::gid_t) -> libc::c_long {
-  // SAFETY: takes an integer.
-  unsafe { libc::syscall(libc::SYS_setgid, gid) }
-}
-
-/// `setuid(2)` as a raw syscall.
-///
-/// # Safety
-/// Between fork and exec only: it does not tell other threads.
-pub unsafe fn set_uid(uid: libc::uid_t) -> libc::c_long {
-  // SAFETY: takes an integer.
-  unsafe { libc::syscall(libc::SYS_setuid, uid) }
-}
-
 /// `close_range(2)` flag: mark the range close-on-exec instead of closing it.
 const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
 
-/// Marks every fd from `first` up close-on-exec with one `close_range`. False when the kernel
-/// lacks `CLOSE_RANGE_CLOEXEC` (before 5.11) or `NAPI_PTY_PORTABLE=1`: the caller then loops.
-///
-/// # Safety
-/// Async-signal-safe; changes fd flags of this process only.
-pub unsafe fn mark_cloexec_from(first: RawFd) -> bool {
-  if !CLOSE_RANGE.load(Relaxed) {
-    return false;
+/// This backend's calls between fork and exec.
+pub struct Calls;
+
+impl ChildCalls for Calls {
+  /// `_NSIG - 1`.
+  const MAX_SIGNAL: libc::c_int = 64;
+
+  /// `getgroups(2)` as a raw syscall; async-signal-safe.
+  ///
+  /// # Safety
+  /// Only writes into `groups`; safe to call between fork and exec.
+  unsafe fn get_groups(groups: &mut [libc::gid_t]) -> libc::c_long {
+    // SAFETY: the kernel writes at most groups.len() ids into groups.
+    unsafe { libc::syscall(libc::SYS_getgroups, groups.len(), groups.as_mut_ptr()) }
   }
-  // SAFETY: close_range only changes fd flags in this process; no memory is passed.
-  let rc = unsafe {
-    libc::syscall(
-      libc::SYS_close_range,
-      first as libc::c_uint,
-      libc::c_uint::MAX,
-      CLOSE_RANGE_CLOEXEC,
-    )
-  };
-  rc == 0
+
+  /// `setgroups(2)` for this thread's process only, as a raw syscall.
+  ///
+  /// # Safety
+  /// Between fork and exec only: it does not tell other threads.
+  unsafe fn set_groups(groups: &[libc::gid_t]) -> libc::c_long {
+    // SAFETY: the kernel reads groups.len() ids from groups.
+    unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) }
+  }
+
+  /// `setgid(2)` as a raw syscall.
+  ///
+  /// # Safety
+  /// Between fork and exec only: it does not tell other threads.
+  unsafe fn set_gid(gid: libc::gid_t) -> libc::c_long {
+    // SAFETY: takes an integer.
+    unsafe { libc::syscall(libc::SYS_setgid, gid) }
+  }
+
+  /// `setuid(2)` as a raw syscall.
+  ///
+  /// # Safety
+  /// Between fork and exec only: it does not tell other threads.
+  unsafe fn set_uid(uid: libc::uid_t) -> libc::c_long {
+    // SAFETY: takes an integer.
+    unsafe { libc::syscall(libc::SYS_setuid, uid) }
+  }
+
+  /// Marks every fd from `first` up close-on-exec with one `close_range`. False when the kernel
+  /// lacks `CLOSE_RANGE_CLOEXEC` (before 5.11) or `NAPI_PTY_PORTABLE=1`: the caller then loops.
+  ///
+  /// # Safety
+  /// Async-signal-safe; changes fd flags of this process only.
+  unsafe fn mark_cloexec_from(first: RawFd) -> bool {
+    if !CLOSE_RANGE.load(Relaxed) {
+      return false;
+    }
+    // SAFETY: close_range only changes fd flags in this process; no memory is passed.
+    let rc = unsafe {
+      libc::syscall(
+        libc::SYS_close_range,
+        first as libc::c_uint,
+        libc::c_uint::MAX,
+        CLOSE_RANGE_CLOEXEC,
+      )
+    };
+    rc == 0
+  }
 }
 
 /// Both ends of a new pipe, close-on-exec atomically.
@@ -287,11 +293,10 @@ pub fn collect_stranded(pts_path: &str, master: RawFd) -> Vec<u8> {
   if slave < 0 {
     return out;
   }
-  // SAFETY: writes one byte from a static; slave is the fd just opened.
-  let written = unsafe { libc::write(slave, [MARKER].as_ptr().cast(), 1) };
+  let written = fd::write_once(slave, &[MARKER], WriteMode::Write);
   // SAFETY: closes the fd opened above, which nothing else holds.
   unsafe { libc::close(slave) };
-  if written != 1 {
+  if !matches!(written, Ok(1)) {
     return out;
   }
   // Each read first waits for the driver's buffer to be flushed, so the marker is there to be
@@ -312,14 +317,11 @@ pub fn collect_stranded(pts_path: &str, master: RawFd) -> Vec<u8> {
 /// Reads `fd` into `buf`'s spare capacity until it is full (true) or a read fails (false).
 fn read_more(fd: RawFd, buf: &mut Vec<u8>) -> bool {
   while buf.len() < buf.capacity() {
-    let rest = buf.spare_capacity_mut();
-    // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`, which `buf` owns.
-    let n = unsafe { libc::read(fd, rest.as_mut_ptr().cast(), rest.len()) };
-    if n > 0 {
-      // SAFETY: the read initialised these `n` bytes, right after the initialised ones.
-      unsafe { buf.set_len(buf.len() + n as usize) };
-    } else if n == 0 || SysError::last("read").errno != libc::EINTR {
-      return false;
+    match fd::read(fd, buf) {
+      Ok(0) => return false,
+      Ok(_) => {}
+      Err(e) if e.errno == libc::EINTR => {}
+      Err(_) => return false,
     }
   }
   true

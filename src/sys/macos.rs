@@ -8,11 +8,8 @@
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::posix::{self, ExecImage};
+use super::posix::{self, ChildCalls, ExecImage};
 use crate::error::{SysError, SysResult};
-
-/// Highest signal number whose disposition the child resets (`NSIG - 1`).
-pub const MAX_SIGNAL: libc::c_int = 31;
 
 /// Creates the child with a plain `fork`.
 ///
@@ -26,54 +23,62 @@ pub const MAX_SIGNAL: libc::c_int = 31;
 ///   the child is a process of its own from its first instruction, and it makes only
 ///   async-signal-safe calls before it execs ([`posix::child_main`]).
 pub fn create_child(image: &ExecImage, slave: RawFd, report: RawFd) -> SysResult<libc::pid_t> {
-  posix::fork_child(image, slave, report)
+  posix::fork_child::<Calls>(image, slave, report)
 }
 
-/// `getgroups(2)`; async-signal-safe (a system call; the `$DARWIN_EXTSN` variant, which asks
-/// a directory service, is not the one linked).
-///
-/// # Safety
-/// Only writes into `groups`; safe to call between fork and exec.
-pub unsafe fn get_groups(groups: &mut [libc::gid_t]) -> libc::c_int {
-  let len = groups.len() as libc::c_int;
-  // SAFETY: the kernel writes at most len ids into groups.
-  unsafe { libc::getgroups(len, groups.as_mut_ptr()) }
-}
+/// This backend's calls between fork and exec: libc's, which are plain system calls here.
+pub struct Calls;
 
-/// `setgroups(2)`.
-///
-/// # Safety
-/// Between fork and exec only.
-pub unsafe fn set_groups(groups: &[libc::gid_t]) -> libc::c_int {
-  // SAFETY: the kernel reads groups.len() ids from groups.
-  unsafe { libc::setgroups(groups.len() as libc::c_int, groups.as_ptr()) }
-}
+impl ChildCalls for Calls {
+  /// `NSIG - 1`.
+  const MAX_SIGNAL: libc::c_int = 31;
 
-/// `setgid(2)`: process-wide on macOS, a system call with nothing to tell other threads.
-///
-/// # Safety
-/// Between fork and exec only.
-pub unsafe fn set_gid(gid: libc::gid_t) -> libc::c_int {
-  // SAFETY: takes an integer.
-  unsafe { libc::setgid(gid) }
-}
+  /// `getgroups(2)`; async-signal-safe (a system call; the `$DARWIN_EXTSN` variant, which asks
+  /// a directory service, is not the one linked).
+  ///
+  /// # Safety
+  /// Only writes into `groups`; safe to call between fork and exec.
+  unsafe fn get_groups(groups: &mut [libc::gid_t]) -> libc::c_long {
+    let len = groups.len() as libc::c_int;
+    // SAFETY: the kernel writes at most len ids into groups.
+    libc::c_long::from(unsafe { libc::getgroups(len, groups.as_mut_ptr()) })
+  }
 
-/// `setuid(2)`, as [`set_gid`].
-///
-/// # Safety
-/// Between fork and exec only.
-pub unsafe fn set_uid(uid: libc::uid_t) -> libc::c_int {
-  // SAFETY: takes an integer.
-  unsafe { libc::setuid(uid) }
-}
+  /// `setgroups(2)`.
+  ///
+  /// # Safety
+  /// Between fork and exec only.
+  unsafe fn set_groups(groups: &[libc::gid_t]) -> libc::c_long {
+    // SAFETY: the kernel reads groups.len() ids from groups.
+    libc::c_long::from(unsafe { libc::setgroups(groups.len() as libc::c_int, groups.as_ptr()) })
+  }
 
-/// macOS has no `close_range`: the child marks fds one by one, up to the limit the parent read
-/// before forking (see [`posix::child_main`]).
-///
-/// # Safety
-/// Does nothing; kept `unsafe` as the contract's signature.
-pub unsafe fn mark_cloexec_from(_first: RawFd) -> bool {
-  false
+  /// `setgid(2)`: process-wide on macOS, a system call with nothing to tell other threads.
+  ///
+  /// # Safety
+  /// Between fork and exec only.
+  unsafe fn set_gid(gid: libc::gid_t) -> libc::c_long {
+    // SAFETY: takes an integer.
+    libc::c_long::from(unsafe { libc::setgid(gid) })
+  }
+
+  /// `setuid(2)`, as [`Self::set_gid`].
+  ///
+  /// # Safety
+  /// Between fork and exec only.
+  unsafe fn set_uid(uid: libc::uid_t) -> libc::c_long {
+    // SAFETY: takes an integer.
+    libc::c_long::from(unsafe { libc::setuid(uid) })
+  }
+
+  /// macOS has no `close_range`: the child marks fds one by one, up to the limit the parent read
+  /// before forking (see [`posix::child_main`]).
+  ///
+  /// # Safety
+  /// Does nothing; kept `unsafe` as the contract's signature.
+  unsafe fn mark_cloexec_from(_first: RawFd) -> bool {
+    false
+  }
 }
 
 /// Both ends of a new pipe, close-on-exec. macOS has no `pipe2`, so the flag is set just after:

@@ -13,12 +13,14 @@
 //!   blocked around it; its error names the call that failed (`fork`, `clone`). A child is
 //!   always made inside this process: no helper executable, whose loss or wrong path is the
 //!   error users of other pty libraries meet most.
-//! - **The child's raw calls**, async-signal-safe, made between fork and exec: `get_groups`,
-//!   `set_groups`, `set_gid`, `set_uid` (Linux needs raw syscalls where libc's wrappers would
-//!   talk to other threads) and `mark_cloexec_from(first) -> bool`, which marks every fd from
-//!   `first` up close-on-exec in one call where the system can (false otherwise: the shared
-//!   code then loops with `fcntl` up to a bound read before the fork, allocating nothing).
-//!   `MAX_SIGNAL` is the highest signal number whose disposition the child resets.
+//! - **The child's raw calls**, async-signal-safe, made between fork and exec: `Calls`, the
+//!   backend's [`posix::ChildCalls`] (`get_groups`, `set_groups`, `set_gid`, `set_uid`: Linux
+//!   needs raw syscalls where libc's wrappers would talk to other threads;
+//!   `mark_cloexec_from(first) -> bool`, which marks every fd from `first` up close-on-exec in
+//!   one call where the system can, false otherwise, when the shared code loops with `fcntl` up
+//!   to a bound read before the fork, allocating nothing; `MAX_SIGNAL`, the highest signal
+//!   number whose disposition the child resets). It is passed to the shared code as a type, so
+//!   that [`posix`] names no backend.
 //! - **Pipes**: `pipe_cloexec() -> SysResult<(OwnedFd, OwnedFd)>`, both ends close-on-exec.
 //! - **The master**: `open_master() -> SysResult<OwnedFd>`, close-on-exec from the moment it
 //!   exists, and `pts_name(master) -> SysResult<String>`, thread-safe.

@@ -10,7 +10,6 @@
 use std::ffi::{CStr, CString};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
-use super::os;
 use crate::error::{SysError, SysResult};
 
 /// The set-up step of the child that failed, as written to the report pipe.
@@ -138,29 +137,66 @@ pub enum Report {
 
 /// Reads the child's report from the (non-blocking) read end of its pipe.
 pub fn read_report(report: RawFd) -> SysResult<Report> {
-  let mut buf = [0u8; 8];
-  let mut got = 0;
-  while got < buf.len() {
-    // SAFETY: reads into the unfilled tail of buf, which we own.
-    let n = unsafe { libc::read(report, buf[got..].as_mut_ptr().cast(), buf.len() - got) };
-    match n {
-      0 => break,
-      n if n > 0 => got += n as usize,
-      _ => match SysError::last("read") {
-        e if e.errno == libc::EINTR => continue,
-        e if e.errno == libc::EAGAIN && got > 0 => continue,
-        e if e.errno == libc::EAGAIN => return Ok(Report::Pending),
-        e => return Err(e),
-      },
+  const LEN: usize = 8;
+  let mut buf = Vec::with_capacity(LEN);
+  while buf.len() < LEN {
+    match crate::fd::read(report, &mut buf) {
+      Ok(0) => break,
+      Ok(_) => {}
+      Err(e) if e.errno == libc::EINTR => {}
+      // Half a report: the rest is on its way (the child writes it in one call).
+      Err(e) if e.errno == libc::EAGAIN && !buf.is_empty() => {}
+      Err(e) if e.errno == libc::EAGAIN => return Ok(Report::Pending),
+      Err(e) => return Err(e),
     }
   }
-  if got < buf.len() {
+  if buf.len() < LEN {
     return Ok(Report::Succeeded);
   }
   let step = i32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]);
   let errno = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
   let step = Step::from_i32(step).unwrap_or(Step::Execve);
   Ok(Report::Failed { step, errno })
+}
+
+/// The calls the child makes between fork and exec that each system makes its own way. Each
+/// backend implements them for its `Calls`, and hands that type to [`child_main`] and
+/// [`fork_child`], so that this file names no backend. Every call is async-signal-safe and
+/// touches no memory but what it is given.
+pub trait ChildCalls {
+  /// The highest signal number whose disposition the child resets.
+  const MAX_SIGNAL: libc::c_int;
+
+  /// `getgroups(2)`: how many ids were written into `groups`, or -1.
+  ///
+  /// # Safety
+  /// Only writes into `groups`; safe to call between fork and exec.
+  unsafe fn get_groups(groups: &mut [libc::gid_t]) -> libc::c_long;
+
+  /// `setgroups(2)` for this process: 0, or -1.
+  ///
+  /// # Safety
+  /// Between fork and exec only: other threads are not told.
+  unsafe fn set_groups(groups: &[libc::gid_t]) -> libc::c_long;
+
+  /// `setgid(2)` for this process: 0, or -1.
+  ///
+  /// # Safety
+  /// Between fork and exec only: other threads are not told.
+  unsafe fn set_gid(gid: libc::gid_t) -> libc::c_long;
+
+  /// `setuid(2)` for this process: 0, or -1.
+  ///
+  /// # Safety
+  /// Between fork and exec only: other threads are not told.
+  unsafe fn set_uid(uid: libc::uid_t) -> libc::c_long;
+
+  /// Marks every fd from `first` up close-on-exec in one call where the system can; false
+  /// otherwise, and [`child_main`] then loops with `fcntl` up to the bound read before the fork.
+  ///
+  /// # Safety
+  /// Changes fd flags of this process only; safe to call between fork and exec.
+  unsafe fn mark_cloexec_from(first: RawFd) -> bool;
 }
 
 /// Runs `create` with every signal blocked in this thread, so that a child it creates cannot
@@ -184,14 +220,18 @@ pub fn with_signals_blocked(create: impl FnOnce() -> libc::pid_t) -> (libc::pid_
 
 /// Creates the child with a plain `fork`, which copies the parent's page tables (its cost
 /// grows with the parent's size) but shares nothing with it afterwards.
-pub fn fork_child(image: &ExecImage, slave: RawFd, report: RawFd) -> SysResult<libc::pid_t> {
+pub fn fork_child<C: ChildCalls>(
+  image: &ExecImage,
+  slave: RawFd,
+  report: RawFd,
+) -> SysResult<libc::pid_t> {
   let (pid, errno) = with_signals_blocked(|| {
     // SAFETY: fork has no memory preconditions; the child only runs `child_main`, which makes
     // async-signal-safe calls on memory that was fully built before this point.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
       // SAFETY: we are the child of a fork, with every signal blocked; see child_main.
-      unsafe { child_main(image, slave, report) }
+      unsafe { child_main::<C>(image, slave, report) }
     }
     pid
   });
@@ -222,7 +262,7 @@ fn fail(report: RawFd, step: Step) -> ! {
 /// Must only be called in a freshly created child (fork, or a clone sharing memory whose parent
 /// is suspended until it execs), with all signals blocked, with `slave` the pty's slave end
 /// and `report` the write end of a close-on-exec pipe.
-pub unsafe fn child_main(image: &ExecImage, slave: RawFd, report: RawFd) -> ! {
+pub unsafe fn child_main<C: ChildCalls>(image: &ExecImage, slave: RawFd, report: RawFd) -> ! {
   // SAFETY: setsid takes no arguments.
   if unsafe { libc::setsid() } < 0 {
     fail(report, Step::Setsid);
@@ -242,7 +282,7 @@ pub unsafe fn child_main(image: &ExecImage, slave: RawFd, report: RawFd) -> ! {
   // SAFETY: sigaction is plain data; all-zero with SIG_DFL set is the default disposition.
   let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
   dfl.sa_sigaction = libc::SIG_DFL;
-  for sig in 1..=os::MAX_SIGNAL {
+  for sig in 1..=C::MAX_SIGNAL {
     // SAFETY: reads dfl, which lives on our stack; numbers that name no signal fail harmlessly.
     unsafe { libc::sigaction(sig, &dfl, std::ptr::null_mut()) };
   }
@@ -253,10 +293,10 @@ pub unsafe fn child_main(image: &ExecImage, slave: RawFd, report: RawFd) -> ! {
     }
   }
   if image.uid.is_some() || image.gid.is_some() {
-    set_credentials(image, report);
+    set_credentials::<C>(image, report);
   }
   // SAFETY: marks fds of this process only; async-signal-safe by the backend's contract.
-  if !unsafe { os::mark_cloexec_from(3) } {
+  if !unsafe { C::mark_cloexec_from(3) } {
     for fd in 3..image.fd_bound {
       // SAFETY: F_SETFD only changes this fd's flags; an fd that is not open fails with EBADF.
       unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
@@ -281,26 +321,26 @@ pub unsafe fn child_main(image: &ExecImage, slave: RawFd, report: RawFd) -> ! {
 
 /// The child's group list, group and user, in that order (a process that has given up its
 /// user id can no longer change its groups).
-fn set_credentials(image: &ExecImage, report: RawFd) {
+fn set_credentials<C: ChildCalls>(image: &ExecImage, report: RawFd) {
   // SAFETY: getgid cannot fail.
   let gid = image.gid.unwrap_or_else(|| unsafe { libc::getgid() });
   // Only when some other group would survive: setgroups needs the privilege even when it
   // changes nothing, and an unprivileged process may well ask for the ids it has.
   let mut groups = [0 as libc::gid_t; 64];
   // SAFETY: writes at most groups.len() ids into groups; async-signal-safe.
-  let n = unsafe { os::get_groups(&mut groups) };
+  let n = unsafe { C::get_groups(&mut groups) };
   let only_gid = n >= 0 && groups[..n as usize].iter().all(|g| *g == gid);
   // SAFETY: as above, for the one id in a local.
-  if !only_gid && unsafe { os::set_groups(&[gid]) } < 0 {
+  if !only_gid && unsafe { C::set_groups(&[gid]) } < 0 {
     fail(report, Step::Setgroups);
   }
   // SAFETY: changes this process's credentials only (see the backend).
-  if image.gid.is_some() && unsafe { os::set_gid(gid) } < 0 {
+  if image.gid.is_some() && unsafe { C::set_gid(gid) } < 0 {
     fail(report, Step::Setgid);
   }
   if let Some(uid) = image.uid {
     // SAFETY: as above.
-    if unsafe { os::set_uid(uid) } < 0 {
+    if unsafe { C::set_uid(uid) } < 0 {
       fail(report, Step::Setuid);
     }
   }

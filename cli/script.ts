@@ -1,14 +1,15 @@
 // The recorder: the script(1)-like program from Python's pty documentation, as a real tool.
 // It runs a shell on a pseudo-terminal through `spawn`, passes everything through to this
 // terminal, and records the child's output in a typescript (util-linux's format), with an
-// optional timing file (scriptreplay's classic format) or as an asciicast v2 recording.
+// optional timing file (scriptreplay's classic format) or as an asciicast v2 recording, with
+// the terminal's resizes.
 
 import * as fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 
-import * as native from './native'
-import { spawn } from './spawn'
-import type { ExitStatus } from './types'
+import * as native from '../lib/native'
+import { spawn } from '../lib/spawn'
+import type { ExitStatus } from '../lib/types'
 
 export type RecordFormat = 'typescript' | 'asciicast'
 
@@ -93,7 +94,7 @@ class OrderedWriter {
 }
 
 /** util-linux's timestamp: `2026-11-22 02:40:48+00:00`, in local time. */
-export function isoTimestamp(date: Date): string {
+function isoTimestamp(date: Date): string {
   const pad = (n: number): string => String(Math.trunc(Math.abs(n))).padStart(2, '0')
   const offset = -date.getTimezoneOffset()
   const sign = offset < 0 ? '-' : '+'
@@ -113,7 +114,7 @@ function ttyName(fd: number): string {
 }
 
 /** The exit code a shell would show: the child's, or 128 + the signal's number. */
-export function exitCodeOf(status: ExitStatus): number {
+function exitCodeOf(status: ExitStatus): number {
   if (status.exitCode !== null) return status.exitCode
   return 128 + (status.status & 0x7f)
 }
@@ -189,8 +190,8 @@ export async function record(options: RecordOptions): Promise<number> {
   let last = origin
   const decoder = new TextDecoder('utf-8')
   const writeThrough = options.flush === true
-  const castEvent = (text: string, now: number): string =>
-    `${JSON.stringify([Number(((now - origin) / 1000).toFixed(6)), 'o', text])}\n`
+  const seconds = (now: number): number => Number(((now - origin) / 1000).toFixed(6))
+  const castEvent = (text: string, now: number): string => `${JSON.stringify([seconds(now), 'o', text])}\n`
 
   const masterRead = (data: Buffer): Promise<void> | undefined => {
     const now = performance.now()
@@ -209,6 +210,28 @@ export async function record(options: RecordOptions): Promise<number> {
     return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined)
   }
 
+  // asciicast v2 records each resize of this terminal as an "r" event ("COLSxROWS"); spawn
+  // itself passes the new size on to the child.
+  let recordedSize = `${size.cols}x${size.rows}`
+  const onResize = (): void => {
+    let now: { cols: number; rows: number }
+    try {
+      now = native.getWindowSize(sizeFd)
+    } catch {
+      return // the terminal is gone: so is anything to record
+    }
+    const dims = `${now.cols}x${now.rows}`
+    if (dims === recordedSize) return
+    recordedSize = dims
+    try {
+      void out.write(`${JSON.stringify([seconds(performance.now()), 'r', dims])}\n`, writeThrough)?.catch(() => undefined)
+    } catch {
+      // A failed write is reported when the recording is closed.
+    }
+  }
+  const recordResizes = format === 'asciicast' && sizeFd >= 0
+  if (recordResizes) process.on('SIGWINCH', onResize)
+
   let status: ExitStatus | undefined
   let failure: Error | undefined
   try {
@@ -223,6 +246,8 @@ export async function record(options: RecordOptions): Promise<number> {
     })
   } catch (err) {
     failure = err as Error
+  } finally {
+    if (recordResizes) process.removeListener('SIGWINCH', onResize)
   }
 
   const code = status ? exitCodeOf(status) : 1

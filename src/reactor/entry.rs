@@ -1,0 +1,327 @@
+//! What the reactor alone knows of a pty: its child (the exec report, the exit), its output
+//! ([`Output`]), `spawn`'s relay when there is one, and the events still to send.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::handle::{reactor, PtyShared};
+use super::output::{Life, Output};
+use crate::fd::{self, WriteMode};
+use crate::protocol::LANE_OUTPUT;
+use crate::relay::{Out, Relay};
+use crate::sink::{Event, Sink};
+use crate::sys::{self, read_report, Report, Step};
+
+/// When an Env goes away, how long its children get after SIGHUP before SIGKILL.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
+
+/// One pty in the reactor.
+pub(super) struct Entry {
+  pub(super) shared: Arc<PtyShared>,
+  pub(super) sink: Arc<Sink>,
+  pub(super) report: Option<OwnedFd>,
+  pub(super) exited: bool,
+  /// The end of the output and the exit, held until the entry has been serviced so that when
+  /// both happen in one turn (the usual case) JavaScript hears of them in one call.
+  unsent_eof: bool,
+  unsent_exit: Option<i32>,
+  /// Its Env has gone: nothing more is sent.
+  orphaned: bool,
+  /// When a child that ignored the hang-up of an orphaning gets SIGKILL.
+  kill_at: Option<Instant>,
+  pub(super) output: Output,
+  pub(super) relay: Option<Box<Relay>>,
+  /// Deadlines of this entry already in the timer heap.
+  scheduled: Vec<Instant>,
+}
+
+/// Sends `event` unless the Env has gone.
+fn emit(sink: &Sink, orphaned: bool, event: Event) {
+  if !orphaned {
+    sink.send(event);
+  }
+}
+
+impl Entry {
+  pub(super) fn new(shared: Arc<PtyShared>, sink: Arc<Sink>, report: Option<OwnedFd>) -> Self {
+    Entry {
+      shared,
+      sink,
+      report,
+      exited: false,
+      unsent_eof: false,
+      unsent_exit: None,
+      orphaned: false,
+      kill_at: None,
+      output: Output::new(),
+      relay: None,
+      scheduled: Vec::new(),
+    }
+  }
+
+  fn emit(&self, event: Event) {
+    emit(&self.sink, self.orphaned, event);
+  }
+
+  /// Whether the entry has nothing left to watch.
+  pub(super) fn done(&self) -> bool {
+    self.exited && self.report.is_none() && self.shared.master_fd().is_none()
+  }
+
+  /// Hands each deadline not yet in the timer heap to `add`, which puts it there: each enters
+  /// the heap once, and stale ones are skipped when they come up.
+  pub(super) fn schedule(&mut self, mut add: impl FnMut(Instant)) {
+    for at in self.output.deadlines().into_iter().chain([self.kill_at]) {
+      let Some(at) = at else { continue };
+      if !self.scheduled.contains(&at) {
+        self.scheduled.push(at);
+        add(at);
+      }
+    }
+  }
+
+  /// A deadline of this entry, scheduled for `at`, has come.
+  pub(super) fn timer(&mut self, at: Instant, now: Instant) {
+    self.scheduled.retain(|s| *s != at);
+    if self.output.grace_expired(now) {
+      match self.relay.as_mut() {
+        Some(relay) if !relay.output.awaiting => {
+          relay.output.ended = true;
+          self.output.life = Life::Ended;
+        }
+        Some(_) => {}
+        None => self.finish_output(),
+      }
+    }
+    if self.output.held_due(now) {
+      self.output.readable = true;
+    }
+    if self.kill_at.is_some_and(|k| k <= now) {
+      self.kill_at = None;
+      if !self.exited {
+        let _ = self.shared.kill(libc::SIGKILL);
+      }
+    }
+  }
+
+  /// Takes `spawn`'s relay into use.
+  pub(super) fn start_relay(&mut self, relay: Box<Relay>) {
+    self.relay = Some(relay);
+  }
+
+  /// A hook's answer for `lane`.
+  pub(super) fn relay_answer(&mut self, lane: u32, data: Option<Vec<u8>>) {
+    let hang_up = lane == LANE_OUTPUT && data.is_none();
+    let master = self.shared.master_fd();
+    if let Some(relay) = self.relay.as_mut() {
+      relay.answer(lane, data, master);
+    }
+    // The output hook said end-of-file: as Python's spawn, hang up and wait for the child.
+    if hang_up {
+      self.shared.close();
+    }
+  }
+
+  /// Moves what is due: the relay's copy, or the input and output of a pty read by JavaScript.
+  pub(super) fn service(&mut self, spare: &mut Vec<u8>) {
+    if self.relay.is_some() {
+      self.pump_relay();
+    } else {
+      self.flush_input();
+      self.read_output(spare);
+    }
+    self.send_ends();
+  }
+
+  fn pump_relay(&mut self) {
+    let id = self.shared.id;
+    let (sink, orphaned) = (&self.sink, self.orphaned);
+    let mut emit = |out: Out| {
+      let event = match out {
+        Out::Chunk(lane, bytes) => Event::RelayChunk { id, lane, bytes },
+        Out::StdoutFailed(err) => Event::RelayFailed {
+          id,
+          errno: err.errno,
+        },
+      };
+      emit(sink, orphaned, event);
+    };
+    let guard = self.shared.master.read().unwrap();
+    let master = guard.as_ref().map(|f| f.as_raw_fd());
+    let relay = self.relay.as_mut().expect("relay present");
+    relay.pump_input(master, &mut emit);
+    let read_before = relay.output_read;
+    let readable = &mut self.output.readable;
+    let would_block = relay.pump_output(master, &self.shared.pts_name, readable, &mut emit);
+    if relay.output_read != read_before {
+      self.output.heard();
+    }
+    if would_block {
+      self.output.would_block(Instant::now);
+    }
+    let done = relay.output_complete() && !relay.done;
+    if done {
+      relay.done = true;
+    }
+    drop(guard);
+    if done {
+      self.emit(Event::RelayDone { id });
+    }
+  }
+
+  /// Reads the exec report, if it is there yet.
+  pub(super) fn check_report(&mut self) {
+    let Some(report) = &self.report else {
+      return;
+    };
+    let id = self.shared.id;
+    match read_report(report.as_raw_fd()) {
+      Ok(Report::Pending) => return,
+      Ok(Report::Succeeded) => self.emit(Event::Spawned { id }),
+      Ok(Report::Failed { step, errno }) => {
+        self.emit(Event::SpawnFailed { id, step, errno });
+        self.shared.close();
+      }
+      Err(e) => {
+        self.emit(Event::SpawnFailed {
+          id,
+          step: Step::Execve,
+          errno: e.errno,
+        });
+        self.shared.close();
+      }
+    }
+    if let Some(report) = self.report.take() {
+      reactor().forget(report.as_raw_fd());
+    }
+  }
+
+  /// Reaps the child if it has exited.
+  pub(super) fn reap(&mut self) {
+    if self.exited {
+      return;
+    }
+    // Reaped under the watch's write lock, which is dropped before the lock is released: a
+    // signal (sent under the read lock, only while there is a watch) then never reaches the
+    // pid once it can be recycled (macOS signals by pid; see `sys`).
+    let mut watch = self.shared.exit_watch.write().unwrap();
+    let status = match sys::try_reap(self.shared.pid, watch.as_ref().map(|w| w.as_raw_fd())) {
+      Ok(None) => return,
+      Ok(Some(status)) => status,
+      Err(_) => -1,
+    };
+    if let Some(fd) = watch.take() {
+      reactor().forget(fd.as_raw_fd());
+    }
+    drop(watch);
+    // The exec result is settled by now (the child is gone); report it before the exit.
+    self.check_report();
+    self.exited = true;
+    self.shared.reaped.store(true, SeqCst);
+    self.unsent_exit = Some(status);
+    self.output.child_exited(Instant::now());
+  }
+
+  /// Its Env is going away: hang up, and end the child if it does not go by itself.
+  pub(super) fn orphan(&mut self) {
+    self.orphaned = true;
+    self.shared.close();
+    if !self.exited {
+      let _ = self.shared.kill(libc::SIGHUP);
+      self.kill_at = Some(Instant::now() + ORPHAN_GRACE);
+    }
+  }
+
+  /// Sends what [`Entry::reap`] and [`Entry::finish_output`] held back: one event when both.
+  fn send_ends(&mut self) {
+    if self.unsent_eof && !self.exited {
+      // A child's terminal fds close as it exits, just before it can be reaped: the exit is
+      // often there already, ahead of its exit watch's event.
+      self.reap();
+    }
+    let id = self.shared.id;
+    let eof = std::mem::take(&mut self.unsent_eof);
+    match (eof, self.unsent_exit.take()) {
+      (true, Some(status)) => self.emit(Event::EofExit { id, status }),
+      (true, None) => self.emit(Event::Eof { id }),
+      (false, Some(status)) => self.emit(Event::Exit { id, status }),
+      (false, None) => {}
+    }
+  }
+
+  /// The readable side is complete: the master said EIO, or the exit grace ran out.
+  fn finish_output(&mut self) {
+    let mut deliver = deliverer(&self.shared, &self.sink, self.orphaned);
+    if self.output.finish(&mut deliver) {
+      self.unsent_eof = true;
+    }
+  }
+
+  fn flush_input(&mut self) {
+    // Lock order, as in `PtyShared::write`: the master, then the pending input.
+    let master = self.shared.master.read().unwrap();
+    let mut pending = self.shared.pending_input.lock().unwrap();
+    if pending.is_empty() {
+      return;
+    }
+    let Some(fd) = master.as_ref().map(|f| f.as_raw_fd()) else {
+      pending.clear();
+      return;
+    };
+    match fd::write(fd, &pending, WriteMode::Write) {
+      Ok(n) => {
+        pending.drain(..n);
+        if pending.is_empty() {
+          self.emit(Event::Drained { id: self.shared.id });
+        }
+      }
+      Err(e) => {
+        pending.clear();
+        self.emit(Event::WriteFailed {
+          id: self.shared.id,
+          errno: e.errno,
+        });
+      }
+    }
+  }
+
+  fn read_output(&mut self, spare: &mut Vec<u8>) {
+    if !self.output.wants_read() {
+      return;
+    }
+    let shared = self.shared.clone();
+    let guard = shared.master.read().unwrap();
+    let Some(fd) = guard.as_ref().map(|f| f.as_raw_fd()) else {
+      return;
+    };
+    let mut deliver = deliverer(&shared, &self.sink, self.orphaned);
+    let ended = self.output.read(fd, &shared, spare, &mut deliver);
+    drop(deliver);
+    drop(guard);
+    if ended {
+      self.finish_output();
+    }
+  }
+}
+
+/// Hands each chunk of output to JavaScript, taking one credit for it.
+fn deliverer<'a>(
+  shared: &'a Arc<PtyShared>,
+  sink: &'a Sink,
+  orphaned: bool,
+) -> impl FnMut(Vec<u8>) + 'a {
+  move |bytes| {
+    shared.take_credit();
+    emit(
+      sink,
+      orphaned,
+      Event::Data {
+        id: shared.id,
+        credit: shared.clone(),
+        bytes,
+      },
+    );
+  }
+}
