@@ -5,7 +5,7 @@
 //! errors).
 //!
 //! - `pty`: opening pty pairs, window sizes, terminal modes.
-//! - `child`: the child's specification, `PATH` lookup and the fork/exec hygiene.
+//! - `child`: the child's specification and `PATH` lookup; the fork/exec hygiene is in `sys`.
 //! - `reactor`: the single I/O thread that owns masters, reads, writes and reaps.
 //! - `relay`: `spawn`'s copy loop between the pty and this process's stdin/stdout;
 //!   `file_io`: its reads and writes of regular files, on threads of their own.

@@ -90,8 +90,8 @@ impl Relay {
   }
 
   /// master → stdout. `readable` is the master's readiness; `pts_path` names the slave, for
-  /// [`collect_stranded`]. Returns true when the master would block (the caller then starts
-  /// the exit grace if the child is gone).
+  /// [`crate::sys::collect_stranded`]. Returns true when the master would block (the caller
+  /// then starts the exit grace if the child is gone).
   pub(crate) fn pump_output(
     &mut self,
     master: Option<RawFd>,
