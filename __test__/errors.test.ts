@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 
 import { fork, getWindowSize, openpty, setWindowSize, type PtyProcess } from '../index'
-import { childPids, collectText, describePids, fdTable, newFds, runNode, sysFields, tempDir, waitFor } from './helpers'
+import { childPids, collectText, describePids, fdTable, LINUX, linuxOnly, newFds, runNode, sysFields, tempDir, waitFor } from './helpers'
 
 const serial = test.serial
 
@@ -63,7 +63,7 @@ async function exited(argv: string[]): Promise<PtyProcess> {
 
 // --- Exec errors -----------------------------------------------------------------------------
 
-serial('a program missing from PATH: ENOENT from execvp, and no child is forked', async (t) => {
+linuxOnly(LINUX.proc, serial)('a program missing from PATH: ENOENT from execvp, and no child is forked', async (t) => {
   const before = childPids()
   const promise = fork('napi-pty-no-such-program')
   t.deepEqual(childPids().filter((pid) => !before.includes(pid)), [])
@@ -76,23 +76,23 @@ serial('a program missing from PATH: ENOENT from execvp, and no child is forked'
   await t.throwsAsync(promise, { code: 'ENOENT' })
 })
 
-serial('a missing program given by path: ENOENT from execve', async (t) => {
+linuxOnly(LINUX.proc, serial)('a missing program given by path: ENOENT from execve', async (t) => {
   const missing = path.join(tmp.dir, 'missing')
   await execError(t, [missing], undefined, { code: 'ENOENT', errno: -2, syscall: 'execve', path: missing })
 })
 
-serial('the error message reads like Node’s own', async (t) => {
+linuxOnly(LINUX.proc, serial)('the error message reads like Node’s own', async (t) => {
   const missing = path.join(tmp.dir, 'missing')
   await leavesNothing(t, () =>
     t.throwsAsync(fork(missing), { message: `ENOENT: no such file or directory, execve '${missing}'` }),
   )
 })
 
-serial('a file without execute permission given by path: EACCES from execve', async (t) => {
+linuxOnly(LINUX.proc, serial)('a file without execute permission given by path: EACCES from execve', async (t) => {
   await execError(t, [plainFile], undefined, { code: 'EACCES', errno: -13, syscall: 'execve', path: plainFile })
 })
 
-serial('only a non-executable file on PATH: EACCES from execvp', async (t) => {
+linuxOnly(LINUX.proc, serial)('only a non-executable file on PATH: EACCES from execvp', async (t) => {
   await execError(t, 'napi-pty-plain', { env: { PATH: binDir } }, {
     code: 'EACCES',
     errno: -13,
@@ -101,30 +101,30 @@ serial('only a non-executable file on PATH: EACCES from execvp', async (t) => {
   })
 })
 
-serial('a directory as the program: EACCES from execve', async (t) => {
+linuxOnly(LINUX.proc, serial)('a directory as the program: EACCES from execve', async (t) => {
   await execError(t, [binDir], undefined, { code: 'EACCES', errno: -13, syscall: 'execve', path: binDir })
 })
 
-serial('a path component that is a file: ENOTDIR from execve', async (t) => {
+linuxOnly(LINUX.proc, serial)('a path component that is a file: ENOTDIR from execve', async (t) => {
   const through = path.join(plainFile, 'prog')
   await execError(t, [through], undefined, { code: 'ENOTDIR', errno: -20, syscall: 'execve', path: through })
 })
 
-serial('a script whose interpreter is missing: ENOENT from execve', async (t) => {
+linuxOnly(LINUX.proc, serial)('a script whose interpreter is missing: ENOENT from execve', async (t) => {
   const script = path.join(binDir, 'napi-pty-badinterp')
   await execError(t, [script], undefined, { code: 'ENOENT', errno: -2, syscall: 'execve', path: script })
 })
 
-serial('a cwd that does not exist: ENOENT from chdir', async (t) => {
+linuxOnly(LINUX.proc, serial)('a cwd that does not exist: ENOENT from chdir', async (t) => {
   const cwd = path.join(tmp.dir, 'no-such-dir')
   await execError(t, ['true'], { cwd }, { code: 'ENOENT', errno: -2, syscall: 'chdir', path: cwd })
 })
 
-serial('a cwd that is a file: ENOTDIR from chdir', async (t) => {
+linuxOnly(LINUX.proc, serial)('a cwd that is a file: ENOTDIR from chdir', async (t) => {
   await execError(t, ['true'], { cwd: plainFile }, { code: 'ENOTDIR', errno: -20, syscall: 'chdir', path: plainFile })
 })
 
-serial('a uid the process may not take: EPERM (run unprivileged)', async (t) => {
+linuxOnly(LINUX.proc, serial)('a uid the process may not take: EPERM (run unprivileged)', async (t) => {
   const run = await runNode('ids.js', ['drop', JSON.stringify([{ uid: 0 }, { uid: 0, gid: 0 }, { gid: 0 }])])
   t.is(run.code, 0, run.stderr)
   const report = JSON.parse(run.stdout)
@@ -171,7 +171,7 @@ asRoot('uid and gid drop privileges, leaving gid as the only group', async (t) =
   t.is(await collectText(child), '65534 65534 65534\r\n')
 })
 
-test('an unprivileged process may ask for the uid and gid it already has', async (t) => {
+linuxOnly(LINUX.proc, test)('an unprivileged process may ask for the uid and gid it already has', async (t) => {
   const run = await runNode('ids.js', ['drop', JSON.stringify([{ uid: 65534, gid: 65534 }])])
   const report = JSON.parse(run.stdout)
   t.deepEqual(report.results, [{ options: { uid: 65534, gid: 65534 }, output: '65534 65534 65534\r\n' }])
@@ -198,34 +198,34 @@ const typeArg = { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' }
 const valueArg = { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE' }
 const range = { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' }
 
-serial('empty argv array', (t) => badFork(t, [], undefined, valueArg))
-serial('empty program name', (t) => badFork(t, '', undefined, valueArg))
-serial('empty argv[0]', (t) => badFork(t, ['', 'x'], undefined, valueArg))
-serial('argv that is neither string nor array', (t) => badFork(t, 42, undefined, typeArg))
-serial('argv null', (t) => badFork(t, null, undefined, typeArg))
-serial('a non-string argv element', (t) => badFork(t, ['echo', 1], undefined, typeArg))
-serial('an undefined argv element', (t) => badFork(t, ['echo', undefined], undefined, typeArg))
-serial('NUL in the program name', (t) => badFork(t, 'ec\0ho', undefined, valueArg))
-serial('NUL in an argument', (t) => badFork(t, ['echo', 'a\0b'], undefined, valueArg))
-serial('NUL in an env value', (t) => badFork(t, ['true'], { env: { A: 'x\0y' } }, valueArg))
-serial('NUL in an env name', (t) => badFork(t, ['true'], { env: { 'A\0B': 'x' } }, valueArg))
-serial('= in an env name', (t) => badFork(t, ['true'], { env: { 'A=B': 'x' } }, valueArg))
-serial('an empty env name', (t) => badFork(t, ['true'], { env: { '': 'x' } }, valueArg))
-serial('an env value that is a number', (t) => badFork(t, ['true'], { env: { A: 1 } }, typeArg))
-serial('an env value that is null', (t) => badFork(t, ['true'], { env: { A: null } }, typeArg))
-serial('an env value that is an object', (t) => badFork(t, ['true'], { env: { A: {} } }, typeArg))
-serial('env that is not an object', (t) => badFork(t, ['true'], { env: 'A=1' }, typeArg))
-serial('env null', (t) => badFork(t, ['true'], { env: null }, typeArg))
-serial('NUL in cwd', (t) => badFork(t, ['true'], { cwd: '/tmp\0/x' }, valueArg))
-serial('cwd that is not a string', (t) => badFork(t, ['true'], { cwd: 1 }, typeArg))
-serial('NUL in term', (t) => badFork(t, ['true'], { term: 'xterm\0' }, valueArg))
-serial('term that is not a string', (t) => badFork(t, ['true'], { term: 256 }, typeArg))
-serial('options that are not an object', (t) => badFork(t, ['true'], 'cwd', typeArg))
-serial('options null', (t) => badFork(t, ['true'], null, typeArg))
-serial('uid negative', (t) => badFork(t, ['true'], { uid: -1 }, range))
-serial('uid fractional', (t) => badFork(t, ['true'], { uid: 1.5 }, range))
-serial('uid a string', (t) => badFork(t, ['true'], { uid: 'root' }, typeArg))
-serial('gid NaN', (t) => badFork(t, ['true'], { gid: NaN }, range))
+linuxOnly(LINUX.proc, serial)('empty argv array', (t) => badFork(t, [], undefined, valueArg))
+linuxOnly(LINUX.proc, serial)('empty program name', (t) => badFork(t, '', undefined, valueArg))
+linuxOnly(LINUX.proc, serial)('empty argv[0]', (t) => badFork(t, ['', 'x'], undefined, valueArg))
+linuxOnly(LINUX.proc, serial)('argv that is neither string nor array', (t) => badFork(t, 42, undefined, typeArg))
+linuxOnly(LINUX.proc, serial)('argv null', (t) => badFork(t, null, undefined, typeArg))
+linuxOnly(LINUX.proc, serial)('a non-string argv element', (t) => badFork(t, ['echo', 1], undefined, typeArg))
+linuxOnly(LINUX.proc, serial)('an undefined argv element', (t) => badFork(t, ['echo', undefined], undefined, typeArg))
+linuxOnly(LINUX.proc, serial)('NUL in the program name', (t) => badFork(t, 'ec\0ho', undefined, valueArg))
+linuxOnly(LINUX.proc, serial)('NUL in an argument', (t) => badFork(t, ['echo', 'a\0b'], undefined, valueArg))
+linuxOnly(LINUX.proc, serial)('NUL in an env value', (t) => badFork(t, ['true'], { env: { A: 'x\0y' } }, valueArg))
+linuxOnly(LINUX.proc, serial)('NUL in an env name', (t) => badFork(t, ['true'], { env: { 'A\0B': 'x' } }, valueArg))
+linuxOnly(LINUX.proc, serial)('= in an env name', (t) => badFork(t, ['true'], { env: { 'A=B': 'x' } }, valueArg))
+linuxOnly(LINUX.proc, serial)('an empty env name', (t) => badFork(t, ['true'], { env: { '': 'x' } }, valueArg))
+linuxOnly(LINUX.proc, serial)('an env value that is a number', (t) => badFork(t, ['true'], { env: { A: 1 } }, typeArg))
+linuxOnly(LINUX.proc, serial)('an env value that is null', (t) => badFork(t, ['true'], { env: { A: null } }, typeArg))
+linuxOnly(LINUX.proc, serial)('an env value that is an object', (t) => badFork(t, ['true'], { env: { A: {} } }, typeArg))
+linuxOnly(LINUX.proc, serial)('env that is not an object', (t) => badFork(t, ['true'], { env: 'A=1' }, typeArg))
+linuxOnly(LINUX.proc, serial)('env null', (t) => badFork(t, ['true'], { env: null }, typeArg))
+linuxOnly(LINUX.proc, serial)('NUL in cwd', (t) => badFork(t, ['true'], { cwd: '/tmp\0/x' }, valueArg))
+linuxOnly(LINUX.proc, serial)('cwd that is not a string', (t) => badFork(t, ['true'], { cwd: 1 }, typeArg))
+linuxOnly(LINUX.proc, serial)('NUL in term', (t) => badFork(t, ['true'], { term: 'xterm\0' }, valueArg))
+linuxOnly(LINUX.proc, serial)('term that is not a string', (t) => badFork(t, ['true'], { term: 256 }, typeArg))
+linuxOnly(LINUX.proc, serial)('options that are not an object', (t) => badFork(t, ['true'], 'cwd', typeArg))
+linuxOnly(LINUX.proc, serial)('options null', (t) => badFork(t, ['true'], null, typeArg))
+linuxOnly(LINUX.proc, serial)('uid negative', (t) => badFork(t, ['true'], { uid: -1 }, range))
+linuxOnly(LINUX.proc, serial)('uid fractional', (t) => badFork(t, ['true'], { uid: 1.5 }, range))
+linuxOnly(LINUX.proc, serial)('uid a string', (t) => badFork(t, ['true'], { uid: 'root' }, typeArg))
+linuxOnly(LINUX.proc, serial)('gid NaN', (t) => badFork(t, ['true'], { gid: NaN }, range))
 
 const badSizes: Array<[string, number]> = [
   ['0', 0],
@@ -245,7 +245,7 @@ for (const dim of ['cols', 'rows'] as const) {
 
 // --- Bad sizes elsewhere ---------------------------------------------------------------------
 
-serial('openpty: bad cols and rows', async (t) => {
+linuxOnly(LINUX.proc, serial)('openpty: bad cols and rows', async (t) => {
   await leavesNothing(t, async () => {
     for (const [, value] of badSizes) {
       await t.throwsAsync(openpty({ cols: value }), range, `cols ${value}`)

@@ -3,7 +3,7 @@
 
 import test from 'ava'
 
-import { runNode } from './helpers'
+import { LINUX, linuxOnly, runNode } from './helpers'
 
 const GiB = 1 << 30
 const MAX_RSS = 100 * 1000 * 1000
@@ -11,7 +11,7 @@ const MAX_RSS = 100 * 1000 * 1000
  * readable side's own small queue. Reading on regardless would go far beyond. */
 const MAX_LAG = 4 << 20
 
-test('1 GiB read as it comes, with a pause: every byte arrives and RSS stays under 100 MB', async (t) => {
+linuxOnly(LINUX.proc, test)('1 GiB read as it comes, with a pause: every byte arrives and RSS stays under 100 MB', async (t) => {
   const run = await runNode('flood.js', ['read'], { timeoutMs: 120000 })
   t.is(run.code, 0, run.stderr)
   const report = JSON.parse(run.stdout)
@@ -21,7 +21,7 @@ test('1 GiB read as it comes, with a pause: every byte arrives and RSS stays und
   t.true(report.lagWhilePaused >= 0 && report.lagWhilePaused < MAX_LAG, `lag ${report.lagWhilePaused}`)
 })
 
-test('1 GiB never read: the child blocks and RSS stays under 100 MB', async (t) => {
+linuxOnly(LINUX.proc, test)('1 GiB never read: the child blocks and RSS stays under 100 MB', async (t) => {
   const run = await runNode('flood.js', ['unread'], { timeoutMs: 60000 })
   t.is(run.code, 0, run.stderr)
   const report = JSON.parse(run.stdout)

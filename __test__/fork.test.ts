@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads'
 import test from 'ava'
 
 import { fork, getWindowSize, type PtyProcess } from '../index'
-import { OutputReader, PYTHON, collectText, isCloexec, procStat, runNode, tempDir } from './helpers'
+import { collectText, isCloexec, LINUX, linuxOnly, OutputReader, procStat, PYTHON, runNode, tempDir } from './helpers'
 
 /** Forks, reads the whole output and waits: the three things most tests want. */
 async function run(argv: string[], options?: Parameters<typeof fork>[1]) {
@@ -28,7 +28,7 @@ test('the child sees a terminal on stdin, stdout and stderr', async (t) => {
   t.is(output, 'tty\r\n')
 })
 
-test('the child is a session leader, its own process group, and in the foreground', async (t) => {
+linuxOnly(LINUX.proc, test)('the child is a session leader, its own process group, and in the foreground', async (t) => {
   const child = await fork(['cat', '/proc/self/stat'])
   const rdev = fs.statSync(child.ptsName).rdev
   const output = await collectText(child)
@@ -45,7 +45,7 @@ test('the controlling terminal is ptsName', async (t) => {
   t.is(await collectText(child), `${child.ptsName}\r\nopened\r\n`)
 })
 
-test('pid is the child and fd is its master, close-on-exec', async (t) => {
+linuxOnly(LINUX.proc, test)('pid is the child and fd is its master, close-on-exec', async (t) => {
   const child = await fork(['sleep', '30'])
   try {
     t.is(procStat(child.pid)?.[1], String(process.pid))

@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 
+import test from 'ava'
+
 /** A Python that starts fast (the pyenv shim on PATH is a bash script). */
 export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 
@@ -21,6 +23,29 @@ export const LIST_FDS = [
 ]
 
 export const FIXTURES = path.join(__dirname, 'fixtures')
+
+/** Why a test can only run on Linux, by what it needs. */
+export const LINUX = {
+  proc: 'it inspects processes, fds or threads through /proc',
+  strace: 'strace holds the calls it times',
+  prlimit: "util-linux's prlimit sets the file size limit",
+  setpriv: "util-linux's setpriv takes a capability away",
+  devFull: 'it writes to /dev/full',
+  utilLinuxScript: "it compares with util-linux's script and scriptreplay",
+  tmux: 'it finds the shells inside tmux through /proc',
+  stressWorkers: 'the stress workers measure fds, threads and children through /proc',
+} as const
+
+/**
+ * `register` (`test` or `test.serial`) on Linux; elsewhere the test is registered skipped, with
+ * `reason` (one of {@link LINUX}) in its title so that the skip says why.
+ */
+export function linuxOnly<T extends typeof test | typeof test.serial>(reason: string, register: T): T {
+  if (process.platform === 'linux') return register
+  const skipped = (title: string, ...rest: unknown[]) =>
+    (register.skip as (title: string, ...rest: unknown[]) => void)(`${title} [skipped on ${process.platform}: ${reason}]`, ...rest)
+  return skipped as unknown as T
+}
 
 /** Everything a stream gives until its end. */
 export async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {

@@ -6,9 +6,9 @@ import { execFileSync, spawn } from 'node:child_process'
 import test from 'ava'
 
 import { fork, openpty } from '../index'
-import { LIST_FDS, PYTHON, collectText, fdTable, isCloexec, tempDir } from './helpers'
+import { collectText, fdTable, isCloexec, LINUX, linuxOnly, LIST_FDS, PYTHON, tempDir } from './helpers'
 
-test('the child has no fd beyond 0, 1 and 2 while the parent holds fds, ptys and other children', async (t) => {
+linuxOnly(LINUX.proc, test)('the child has no fd beyond 0, 1 and 2 while the parent holds fds, ptys and other children', async (t) => {
   const { dir, remove } = tempDir()
   const files = [fs.openSync(`${dir}/a`, 'w'), fs.openSync(`${dir}/b`, 'w'), fs.openSync('/dev/null', 'r')]
   const pair = await openpty()
@@ -37,7 +37,7 @@ __attribute__((constructor)) static void clear_cloexec(void) {
 `
 const cc = ['/usr/bin/cc', '/usr/bin/gcc', '/usr/bin/clang'].find((p) => fs.existsSync(p))
 
-;(cc ? test : test.skip)('the child has no fd beyond 0, 1 and 2 although the parent has an fd without close-on-exec', async (t) => {
+;(cc ? linuxOnly(LINUX.proc, test) : test.skip)('the child has no fd beyond 0, 1 and 2 although the parent has an fd without close-on-exec', async (t) => {
   const { dir, remove } = tempDir()
   const fd = fs.openSync(`${dir}/leaky`, 'w')
   try {
@@ -56,7 +56,7 @@ const cc = ['/usr/bin/cc', '/usr/bin/gcc', '/usr/bin/clang'].find((p) => fs.exis
   }
 })
 
-test('the parent keeps no slave fd', async (t) => {
+linuxOnly(LINUX.proc, test)('the parent keeps no slave fd', async (t) => {
   const child = await fork(['sleep', '30'])
   try {
     const targets = [...fdTable().values()]
@@ -68,7 +68,7 @@ test('the parent keeps no slave fd', async (t) => {
   }
 })
 
-test('a child_process child does not inherit a pty master or slave', async (t) => {
+linuxOnly(LINUX.proc, test)('a child_process child does not inherit a pty master or slave', async (t) => {
   const pair = await openpty()
   const pty = await fork(['sleep', '30'])
   try {
@@ -102,7 +102,7 @@ function statusField(text: string, name: string): string {
   return match[1]
 }
 
-test('the child ignores, blocks and catches no signal although the parent does', async (t) => {
+linuxOnly(LINUX.proc, test)('the child ignores, blocks and catches no signal although the parent does', async (t) => {
   const handler = () => {}
   process.on('SIGUSR1', handler)
   process.on('SIGWINCH', handler)

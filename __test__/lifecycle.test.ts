@@ -6,16 +6,16 @@ import test from 'ava'
 
 import { fork } from '../index'
 import { decodeStatus } from '../lib/validate'
-import { OutputReader, collectText, killQuietly, procStat, procState, runNode, terminalHolders, waitFor } from './helpers'
+import { collectText, killQuietly, LINUX, linuxOnly, OutputReader, procStat, procState, runNode, terminalHolders, waitFor } from './helpers'
 
-test('children that exit are reaped although nobody waits or reads', async (t) => {
+linuxOnly(LINUX.proc, test)('children that exit are reaped although nobody waits or reads', async (t) => {
   const children = await Promise.all(Array.from({ length: 10 }, () => fork(['true'])))
   const pids = children.map((c) => c.pid)
   await waitFor(() => pids.every((pid) => procState(pid) === undefined))
   t.deepEqual(pids.map(procState), pids.map(() => undefined))
 })
 
-test('children whose output is read are reaped although nobody waits', async (t) => {
+linuxOnly(LINUX.proc, test)('children whose output is read are reaped although nobody waits', async (t) => {
   const children = await Promise.all(Array.from({ length: 10 }, (_, i) => fork(['echo', String(i)])))
   const outputs = await Promise.all(children.map(collectText))
   t.deepEqual(outputs, children.map((_, i) => `${i}\r\n`))
@@ -24,7 +24,7 @@ test('children whose output is read are reaped although nobody waits', async (t)
   t.deepEqual(pids.map(procState), pids.map(() => undefined))
 })
 
-test('a killed child is reaped although nobody waits', async (t) => {
+linuxOnly(LINUX.proc, test)('a killed child is reaped although nobody waits', async (t) => {
   const child = await fork(['sleep', '30'])
   child.kill('SIGKILL')
   await waitFor(() => procState(child.pid) === undefined)
@@ -37,7 +37,7 @@ test('output the child wrote before exiting is still there for a reader that com
   t.is(await collectText(child), 'kept\r\n')
 })
 
-test('a child that is done and dropped, output never read, has its master closed by GC', async (t) => {
+linuxOnly(LINUX.proc, test)('a child that is done and dropped, output never read, has its master closed by GC', async (t) => {
   const run = await runNode('gc.js', [], { nodeArgs: ['--expose-gc'], timeoutMs: 30000 })
   t.is(run.code, 0, run.stderr)
   t.deepEqual(JSON.parse(run.stdout), { before: 0, during: 50, after: 0 })
@@ -76,7 +76,7 @@ test('wait() can be called any number of times, before and after the exit', asyn
   t.deepEqual(await child.wait(), expected)
 })
 
-test('await using hangs up and waits', async (t) => {
+linuxOnly(LINUX.proc, test)('await using hangs up and waits', async (t) => {
   let pid = 0
   {
     await using child = await fork(['cat'])
@@ -87,7 +87,7 @@ test('await using hangs up and waits', async (t) => {
   t.is(procState(pid), undefined)
 })
 
-test('await using ends a child that ignores SIGHUP', async (t) => {
+linuxOnly(LINUX.proc, test)('await using ends a child that ignores SIGHUP', async (t) => {
   let child: Awaited<ReturnType<typeof fork>> | undefined
   {
     await using c = await fork(['sh', '-c', "trap '' HUP; echo ready; exec sleep 30"])
@@ -108,7 +108,7 @@ test('await using after the exit returns at once with the status kept', async (t
   t.deepEqual(child.exitStatus, { exitCode: 4, signal: null, status: 4 << 8 })
 })
 
-test('a grandchild holding the terminal does not keep the output or wait() from ending', async (t) => {
+linuxOnly(LINUX.proc, test)('a grandchild holding the terminal does not keep the output or wait() from ending', async (t) => {
   // The grandchild inherits SIGHUP ignored, so it survives the child's exit (and the hang-up)
   // and keeps the slave open.
   const child = await fork(['sh', '-c', 'trap "" HUP; sleep 30 & echo $!'])
@@ -125,7 +125,7 @@ test('a grandchild holding the terminal does not keep the output or wait() from 
   }
 })
 
-test('a grandchild holding the terminal does not keep wait() from resolving when nobody reads', async (t) => {
+linuxOnly(LINUX.proc, test)('a grandchild holding the terminal does not keep wait() from resolving when nobody reads', async (t) => {
   const child = await fork(['sh', '-c', 'trap "" HUP; sleep 30 &'])
   const status = await child.wait()
   t.deepEqual(status, { exitCode: 0, signal: null, status: 0 })
@@ -134,7 +134,7 @@ test('a grandchild holding the terminal does not keep wait() from resolving when
   t.is(sleepers.length, 1)
 })
 
-test('grandchildren printing without end do not keep the output or wait() from ending', async (t) => {
+linuxOnly(LINUX.proc, test)('grandchildren printing without end do not keep the output or wait() from ending', async (t) => {
   t.timeout(8000, 'hang guard: the output never ended')
   const child = await fork(['sh', '-c', 'trap "" HUP; for i in 1 2 3 4; do yes & echo $!; done'])
   const ptsName = child.ptsName
@@ -195,7 +195,7 @@ function nonBlocking(fd: number): boolean {
   return (parseInt(flags, 8) & fs.constants.O_NONBLOCK) !== 0
 }
 
-test('fd stays blocking until the stream is first used; write() then makes it non-blocking', async (t) => {
+linuxOnly(LINUX.proc, test)('fd stays blocking until the stream is first used; write() then makes it non-blocking', async (t) => {
   const child = await fork(['cat'])
   try {
     t.false(nonBlocking(child.fd))
@@ -225,7 +225,7 @@ test('a status that was gone (SIGCHLD ignored by native code, or waitpid(-1) els
   t.deepEqual(decodeStatus(9), { exitCode: null, signal: 'SIGKILL', status: 9 })
 })
 
-test('the reactor epoll fds closed behind its back: the process aborts with a message, it does not hang', async (t) => {
+linuxOnly(LINUX.proc, test)('the reactor epoll fds closed behind its back: the process aborts with a message, it does not hang', async (t) => {
   // No core file from the abort.
   const wrapper = ['sh', '-c', 'ulimit -c 0 && exec "$@"', 'sh']
   const run = await runNode('close-epoll.js', [], { timeoutMs: 20000, wrapper })

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import test from 'ava'
 
 import { getWindowSize, openpty, setWindowSize } from '../index'
-import { isCloexec } from './helpers'
+import { isCloexec, LINUX, linuxOnly } from './helpers'
 
 /** Reads from a blocking fd until exactly `length` bytes have arrived. */
 function readExactly(fd: number, length: number): string {
@@ -62,7 +62,7 @@ test('openpty: output written before the slave closes is read before EIO', async
   }
 })
 
-test('openpty: both fds are close-on-exec and owned by the caller', async (t) => {
+linuxOnly(LINUX.proc, test)('openpty: both fds are close-on-exec and owned by the caller', async (t) => {
   const { master, slave } = await openpty()
   t.true(isCloexec(master))
   t.true(isCloexec(slave))
@@ -70,7 +70,7 @@ test('openpty: both fds are close-on-exec and owned by the caller', async (t) =>
   t.notThrows(() => closeAll(master, slave))
 })
 
-test('openpty: path names the slave', async (t) => {
+linuxOnly(LINUX.proc, test)('openpty: path names the slave', async (t) => {
   const { master, slave, path } = await openpty()
   try {
     t.regex(path, /^\/dev\/pts\/\d+$/)

@@ -3,6 +3,8 @@ import * as path from 'node:path'
 
 import test, { type ExecutionContext } from 'ava'
 
+import { LINUX, linuxOnly } from './helpers'
+
 import { BIN, FOOTER_RE, HEADER_RE, cleanEnv, pollUntil, run, splitTypescript, tempDir } from './script-helpers'
 
 /** Single-quotes a word for sh. */
@@ -104,7 +106,7 @@ async function tmuxSession(t: ExecutionContext, dir: string) {
   return session
 }
 
-test('an interactive session in tmux: typing, a resize, and the terminal restored', async (t) => {
+linuxOnly(LINUX.tmux, test)('an interactive session in tmux: typing, a resize, and the terminal restored', async (t) => {
   const dir = tempDir(t)
   const pane = await tmuxSession(t, dir)
   const before = await pane.saveSettings('before.txt')
@@ -141,7 +143,7 @@ test('an interactive session in tmux: typing, a resize, and the terminal restore
   t.is(FOOTER_RE.exec(footer)?.[1], '0')
 })
 
-test('Ctrl-C in tmux reaches the recorded command: exit 130, terminal restored', async (t) => {
+linuxOnly(LINUX.tmux, test)('Ctrl-C in tmux reaches the recorded command: exit 130, terminal restored', async (t) => {
   const dir = tempDir(t)
   const pane = await tmuxSession(t, dir)
   const before = await pane.saveSettings('before.txt')

@@ -3,6 +3,8 @@ import * as path from 'node:path'
 
 import test, { type ExecutionContext } from 'ava'
 
+import { LINUX, linuxOnly } from './helpers'
+
 import {
   FOOTER_RE,
   HEADER_RE,
@@ -47,10 +49,10 @@ const commands: Array<[string, string, number]> = [
   ['a death by SIGKILL after a partial line', `printf 'no newline'; kill -KILL $$`, 137],
 ]
 for (const [name, command, exitCode] of commands) {
-  test(`body matches util-linux script byte for byte: ${name}`, compareWithUtilLinux, command, exitCode)
+  linuxOnly(LINUX.utilLinuxScript, test)(`body matches util-linux script byte for byte: ${name}`, compareWithUtilLinux, command, exitCode)
 }
 
-test('timing byte counts add up to the body, and scriptreplay replays it', async (t) => {
+linuxOnly(LINUX.utilLinuxScript, test)('timing byte counts add up to the body, and scriptreplay replays it', async (t) => {
   const dir = tempDir(t)
   const result = await napiPty(['script', '-q', '-T', 'timing', '-c', String.raw`seq 1 20000; printf 'é\n'`, 'ts'], { cwd: dir })
   t.is(result.code, 0)
@@ -214,8 +216,7 @@ test('a file in a missing directory: message naming it, non-zero exit, nothing r
 test('a directory as the file: message naming it, non-zero exit, nothing run', cannotOpen, (dir) => [dir], (dir) => dir)
 test('a timing file in a missing directory: message naming it, nothing run', cannotOpen, () => ['-T', 'no/such/timing', 'out'], () => 'no/such/timing')
 
-const fullDisk = fs.existsSync('/dev/full') ? test : test.skip
-fullDisk('a full disk: a message saying so and a non-zero exit', async (t) => {
+linuxOnly(LINUX.devFull, test)('a full disk: a message saying so and a non-zero exit', async (t) => {
   const dir = tempDir(t)
   const result = await napiPty(['script', '-q', '-c', 'echo hi', '/dev/full'], { cwd: dir })
   t.is(result.signal, null)
@@ -223,7 +224,7 @@ fullDisk('a full disk: a message saying so and a non-zero exit', async (t) => {
   t.regex(result.stderr.toString(), /ENOSPC|No space/i)
 })
 
-fullDisk('a full disk under the timing file: a message saying so and a non-zero exit', async (t) => {
+linuxOnly(LINUX.devFull, test)('a full disk under the timing file: a message saying so and a non-zero exit', async (t) => {
   const dir = tempDir(t)
   const result = await napiPty(['script', '-q', '-T', '/dev/full', '-c', 'echo hi', 'out'], { cwd: dir })
   t.is(result.signal, null)

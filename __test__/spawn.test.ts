@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import { spawn, type ExitStatus, type SpawnOptions } from '../index'
-import { runNode, waitFor } from './helpers'
+import { LINUX, linuxOnly, runNode, waitFor } from './helpers'
 import {
   Outer,
   fifoClosed,
@@ -155,7 +155,7 @@ test('stdout goes away (EPIPE): the child is drained to its end and spawn resolv
   t.regex(run.stderr, /^app-status=0$/m)
 })
 
-test('stdout fails (a full device, /dev/full): spawn rejects with ENOSPC from write; the child is hung up and reaped', async (t) => {
+linuxOnly(LINUX.devFull, test)('stdout fails (a full device, /dev/full): spawn rejects with ENOSPC from write; the child is hung up and reaped', async (t) => {
   const pidFile = path.join(dir, `pid-${files++}`)
   const stdin = fs.openSync('/dev/null', 'r')
   const stdout = fs.openSync('/dev/full', 'w')
@@ -171,7 +171,7 @@ test('stdout fails (a full device, /dev/full): spawn rejects with ENOSPC from wr
   t.false(processExists(pid))
 })
 
-test('stdout is a file that reaches RLIMIT_FSIZE: spawn rejects with EFBIG from write, the file holds the bytes up to the limit', async (t) => {
+linuxOnly(LINUX.prlimit, test)('stdout is a file that reaches RLIMIT_FSIZE: spawn rejects with EFBIG from write, the file holds the bytes up to the limit', async (t) => {
   const file = path.join(dir, `fsize-${files++}`)
   const run = await runNode('spawn-to-file.js', [file, 'head', '-c', '100000', '/dev/zero'], { wrapper: ['prlimit', '--fsize=8192', '--'] })
   t.deepEqual(JSON.parse(run.stdout), { error: { message: 'EFBIG: file too large, write', code: 'EFBIG', errno: -27, syscall: 'write' }, size: 8192 }, run.stderr)
@@ -187,7 +187,7 @@ test('the same without the limit: spawn resolves and the file holds every byte',
  * done by then: a second file thread takes its write, and ends once idle. */
 const OTHER_FILE = { otherFileOutput: 'other file\r\n', otherFileStatus: OK, fileThreadsWhileHeld: 2, fileThreadsAfter: 1 }
 
-test('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
+linuxOnly(LINUX.strace, test)('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   fs.writeFileSync(file, '')
   const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=write', '-e', 'inject=write:delay_enter=5s', '-P', file, '--']
@@ -199,7 +199,7 @@ test('a slow file as stdout stalls no other pty and no other file: while spawn\'
   )
 })
 
-test('a slow file as stdin stalls no other pty and no other file: while spawn\'s read of it is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
+linuxOnly(LINUX.strace, test)('a slow file as stdin stalls no other pty and no other file: while spawn\'s read of it is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   fs.writeFileSync(file, 'first\n')
   const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=read', '-e', 'inject=read:delay_enter=5s:when=1', '-P', file, '--']
@@ -214,7 +214,7 @@ test('a slow file as stdin stalls no other pty and no other file: while spawn\'s
   t.true(seen.output.endsWith('got first\r\n'), JSON.stringify(seen.output))
 })
 
-test('slow writes to a file: output is gathered while each write is held (1 MiB at a time), and the file is exact', async (t) => {
+linuxOnly(LINUX.strace, test)('slow writes to a file: output is gathered while each write is held (1 MiB at a time), and the file is exact', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   const log = path.join(dir, `strace-${files++}`)
   fs.writeFileSync(file, '')

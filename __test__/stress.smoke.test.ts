@@ -11,7 +11,7 @@ import * as path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 
 import { fork, spawn } from '../index'
-import { FIXTURES, PYTHON, collectText, tempDir } from './helpers'
+import { collectText, FIXTURES, LINUX, linuxOnly, PYTHON, tempDir } from './helpers'
 
 interface Check {
   name: string
@@ -85,48 +85,48 @@ function assertChecks(t: ExecutionContext, result: WorkerResult, except: string[
 
 // --- Soak, load, no lost byte ------------------------------------------------------------------
 
-test('soak: 300 forks in sequence, every status and byte right, nothing left (clone-vfork)', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('soak: 300 forks in sequence, every status and byte right, nothing left (clone-vfork)', async (t) => {
   assertChecks(t, await worker('soak-fork', { n: 300 }))
 })
 
-test('soak: 100 forks in sequence (NAPI_PTY_STRATEGY=fork)', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('soak: 100 forks in sequence (NAPI_PTY_STRATEGY=fork)', async (t) => {
   const result = await worker('soak-fork', { n: 100 }, { strategy: 'fork' })
   t.is(result.report && (result.report as { strategy?: string }).strategy, 'fork')
   assertChecks(t, result)
 })
 
-test('soak: 100 spawns with stdin and stdout on FIFOs, files and /dev/null', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('soak: 100 spawns with stdin and stdout on FIFOs, files and /dev/null', async (t) => {
   assertChecks(t, await worker('soak-spawn', { n: 100 }))
 })
 
-test('load: 200 children alive at once; threads do not grow, a fixed number of fds per child', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('load: 200 children alive at once; threads do not grow, a fixed number of fds per child', async (t) => {
   const result = await worker('load', { n: 200 })
   assertChecks(t, result)
   t.is(result.report?.figures?.aliveTogether, 200)
 })
 
-test('no lost byte: 200 children write 1 B–1 MiB and exit at once; length and SHA-256 match', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('no lost byte: 200 children write 1 B–1 MiB and exit at once; length and SHA-256 match', async (t) => {
   assertChecks(t, await worker('bytes', { trials: 200, seed: 11 }))
 })
 
-test('no lost byte: 50 trials (NAPI_PTY_STRATEGY=fork)', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('no lost byte: 50 trials (NAPI_PTY_STRATEGY=fork)', async (t) => {
   assertChecks(t, await worker('bytes', { trials: 50, seed: 12 }, { strategy: 'fork' }))
 })
 
 // --- Faults ------------------------------------------------------------------------------------
 
-test('faults: SIGKILL, reader destroyed, close() under a running child and twice, signals ignored, a daemon on the terminal', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('faults: SIGKILL, reader destroyed, close() under a running child and twice, signals ignored, a daemon on the terminal', async (t) => {
   const result = await worker('faults', {})
   assertChecks(t, result)
   t.is(result.report?.cases?.length, 8)
 })
 
-test('EMFILE after the reactor has started: typed refusals, nothing half-open, works again', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('EMFILE after the reactor has started: typed refusals, nothing half-open, works again', async (t) => {
   const result = await worker('emfile', { expectLimit: FD_LIMIT }, { fdLimit: FD_LIMIT })
   assertChecks(t, result)
 })
 
-test('EMFILE on the very first fork (reactor not started), 0–8 fds free: typed, then works', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('EMFILE on the very first fork (reactor not started), 0–8 fds free: typed, then works', async (t) => {
   const frees = [0, 1, 2, 3, 4, 5, 6, 7, 8]
   const results = await Promise.all(frees.map((free) => worker('emfile-first', { free, expectLimit: FD_LIMIT }, { fdLimit: FD_LIMIT })))
   for (const result of results) assertChecks(t, result)
@@ -144,7 +144,7 @@ for (const name of caseNames) {
 
 const hostile = () => worker('hostile', { runs: 100, seed: 2026 })
 
-test('hostile input: fork, spawn, kill, sizes with any values (100 runs each): a child or a typed error, no leak; E2BIG; lone surrogates', async (t) => {
+linuxOnly(LINUX.stressWorkers, test)('hostile input: fork, spawn, kill, sizes with any values (100 runs each): a child or a typed error, no leak; E2BIG; lone surrogates', async (t) => {
   const result = await hostile()
   assertChecks(t, result)
   const properties = result.report?.properties ?? []

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import test from 'ava'
 
 import { fork, type PtyProcess } from '../index'
-import { childPids, collect, collectText, describePids, fdTable, newFds, procState, waitFor } from './helpers'
+import { childPids, collect, collectText, describePids, fdTable, LINUX, linuxOnly, newFds, procState, waitFor } from './helpers'
 
 test.before(async () => {
   // Start the reactor and the event sink: their fds belong to every baseline.
@@ -70,7 +70,7 @@ test.serial('kill() racing with the exit, 200 times: either outcome, never an er
   t.deepEqual([...outcomes].filter((o) => !allowed.has(o)), [])
 })
 
-test.serial('200 forks at once: every output and exit is right, and no fd is left', async (t) => {
+linuxOnly(LINUX.proc, test.serial)('200 forks at once: every output and exit is right, and no fd is left', async (t) => {
   const before = fdTable()
   const n = 200
   const children = await Promise.all(
@@ -93,7 +93,7 @@ test.serial('200 forks at once: every output and exit is right, and no fd is lef
   t.deepEqual(describePids(childPids()), [])
 })
 
-test.serial('200 forks at once, never read nor waited for: all reaped, no fd left', async (t) => {
+linuxOnly(LINUX.proc, test.serial)('200 forks at once, never read nor waited for: all reaped, no fd left', async (t) => {
   const before = fdTable()
   const children = await Promise.all(Array.from({ length: 200 }, () => fork(['true'])))
   const pids = children.map((c) => c.pid)
@@ -112,7 +112,7 @@ function heldChild(code: number) {
   return { cp, exit }
 }
 
-test.serial('child_process.spawn beside napi-pty: every child_process child reports its exit', async (t) => {
+linuxOnly(LINUX.proc, test.serial)('child_process.spawn beside napi-pty: every child_process child reports its exit', async (t) => {
   for (let round = 0; round < 5; round++) {
     // child_process children that wait, while napi-pty children come and go.
     const held = Array.from({ length: 10 }, (_, i) => heldChild(10 + i))

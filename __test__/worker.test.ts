@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads'
 import test, { type ExecutionContext } from 'ava'
 
 import { fork } from '../index'
-import { FIXTURES, childPids, collectText, describePids, fdTable, newFds, procState, threadCount, waitFor } from './helpers'
+import { childPids, collectText, describePids, fdTable, FIXTURES, LINUX, linuxOnly, newFds, procState, threadCount, waitFor } from './helpers'
 
 test.before(async () => {
   // The reactor thread and its fds are process-wide and stay: start them before any baseline.
@@ -44,19 +44,19 @@ async function endMidSession(t: ExecutionContext, mode: 'terminate' | 'exit', fl
   t.deepEqual(await child.wait(), { exitCode: 0, signal: null, status: 0 })
 }
 
-test.serial('a worker terminated mid-session leaves no process, zombie, fd or thread', (t) =>
+linuxOnly(LINUX.proc, test.serial)('a worker terminated mid-session leaves no process, zombie, fd or thread', (t) =>
   endMidSession(t, 'terminate', false),
 )
 
-test.serial('a worker terminated while output is flowing, three times', async (t) => {
+linuxOnly(LINUX.proc, test.serial)('a worker terminated while output is flowing, three times', async (t) => {
   for (let i = 0; i < 3; i++) await endMidSession(t, 'terminate', true)
 })
 
-test.serial('a worker that exits mid-session leaves no process, zombie, fd or thread', (t) =>
+linuxOnly(LINUX.proc, test.serial)('a worker that exits mid-session leaves no process, zombie, fd or thread', (t) =>
   endMidSession(t, 'exit', true),
 )
 
-test.serial('a worker terminated while its forks are on their way leaves no process, zombie or fd', async (t) => {
+linuxOnly(LINUX.proc, test.serial)('a worker terminated while its forks are on their way leaves no process, zombie or fd', async (t) => {
   for (let i = 0; i < 3; i++) {
     const fds = fdTable()
     const worker = new Worker(path.join(FIXTURES, 'pty-worker.js'), { workerData: { mode: 'spawning' } })
@@ -71,7 +71,7 @@ test.serial('a worker terminated while its forks are on their way leaves no proc
   }
 })
 
-test.serial('several workers use napi-pty at once; one terminated mid-session does not disturb the others', async (t) => {
+linuxOnly(LINUX.proc, test.serial)('several workers use napi-pty at once; one terminated mid-session does not disturb the others', async (t) => {
   const fds = fdTable()
   const threads = threadCount()
   const start = (workerData: object) => new Worker(path.join(FIXTURES, 'pty-worker.js'), { workerData })

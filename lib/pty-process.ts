@@ -2,6 +2,8 @@
 // built on top of it is here: typed events, what runs in the terminal and ending all of it
 // (lib/session.ts), and the test-driving methods (lib/drive.ts).
 
+import { constants } from 'node:os'
+
 import { childScreen, expectChild, pressKeys, type ExpectOptions, type ExpectPattern, type ExpectResult } from './drive'
 import { DISPOSE_GRACE_MS } from './events'
 import type * as native from './native'
@@ -23,6 +25,8 @@ export interface PtyProcess {
   read(size?: number): Buffer | null
   [Symbol.asyncIterator](): NodeJS.AsyncIterator<Buffer>
 }
+
+const SIGHUP = constants.signals.SIGHUP
 
 /**
  * A child running on a pseudo-terminal. A `Duplex`: reading gives the child's output, writing
@@ -57,8 +61,23 @@ export class PtyProcess extends PtyCore {
     } catch (err) {
       return Promise.reject(err)
     }
-    this.#terminating ??= this.#session.end(opts.signal, opts.graceMs, () => this.close()).then(() => this.wait())
+    this.#terminating ??= this.#session.supported
+      ? this.#session.end(opts.signal, opts.graceMs, () => this.close()).then(() => this.wait())
+      : this.#endChild(opts.signal, opts.graceMs)
     return this.#terminating
+  }
+
+  /** Where the session's processes cannot be found yet (macOS): the child alone is ended, as
+   * `terminate()` would end it, and what it started in the background is left. */
+  async #endChild(signal: number, graceMs: number): Promise<ExitStatus> {
+    this.close()
+    if (signal !== SIGHUP) this.kill(signal)
+    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs)
+    try {
+      return await this.wait()
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** `terminate()` with a grace of {@link DISPOSE_GRACE_MS}: nothing of the terminal is left. */

@@ -1,6 +1,7 @@
-//! The one place that reads, writes, duplicates and creates raw fds. Every helper makes one kind
-//! of call, retries it on `EINTR` where that is safe, and reports failure as a [`SysError`] that
-//! names the call.
+//! The one place that reads, writes and duplicates raw fds. Every helper makes one kind of call,
+//! retries it on `EINTR` where that is safe, and reports failure as a [`SysError`] that names
+//! the call. The same on every system: pipes, which systems create differently, come from
+//! `sys::pipe_cloexec`.
 
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
@@ -117,20 +118,10 @@ pub(crate) fn dup(fd: RawFd) -> SysResult<OwnedFd> {
   Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
-/// A pipe whose ends are both close-on-exec: `(read end, write end)`.
-pub(crate) fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
-  let mut fds = [0 as RawFd; 2];
-  // SAFETY: pipe2 writes two fds into the array we own.
-  if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-    return Err(SysError::last("pipe2"));
-  }
-  // SAFETY: both fds were just created and are owned by nobody else.
-  Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::sys::pipe_cloexec as pipe;
   use std::os::fd::AsRawFd;
 
   #[test]

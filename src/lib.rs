@@ -5,7 +5,7 @@
 //! errors).
 //!
 //! - `pty`: opening pty pairs, window sizes, terminal modes.
-//! - `child`: the child's specification, `PATH` lookup and the fork/exec hygiene.
+//! - `child`: the child's specification and `PATH` lookup; the fork/exec hygiene is in `sys`.
 //! - `reactor`: the single I/O thread that owns masters, reads, writes and reaps.
 //! - `relay`: `spawn`'s copy loop between the pty and this process's stdin/stdout;
 //!   `file_io`: its reads and writes of regular files, on threads of their own.
@@ -13,7 +13,7 @@
 //! - `session`: what runs in a terminal (its foreground process, its processes) and ending all
 //!   of it.
 //! - `terminal`: raw mode for this process's own terminal, and its restoration.
-//! - `fd`: reading, writing, duplicating and creating fds; `sys`: syscalls glibc lacks;
+//! - `fd`: reading, writing and duplicating fds; `sys`: the platform layer (Linux, macOS);
 //!   `error`: errors that name their syscall.
 
 mod child;
@@ -26,6 +26,8 @@ mod protocol;
 mod pty;
 mod reactor;
 mod relay;
+// Linux only for now: macOS has no /proc and no pidfds (see lib/session.ts for what it does there).
+#[cfg(target_os = "linux")]
 mod session;
 mod sink;
 mod sys;
@@ -38,12 +40,13 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::child::{fork_pty, read_report, ChildSpec, Step};
+use crate::child::{fork_pty, ChildSpec};
 use crate::protocol::{WindowSize, SYS_ERROR_PREFIX};
 use crate::pty::PtyPair;
 use crate::reactor::{adopt, drop_sink, reactor, Command, NewChild, PtyShared};
 use crate::relay::{Endpoint, Relay};
 use crate::sink::{Event, EventFn, JsArgs, Sink};
+use crate::sys::{read_report, Report, Step};
 
 /// The syscall behind each child set-up step, indexed by the step's number (a `SpawnFailed`
 /// event's `a`); index 0 is no step.
@@ -174,10 +177,10 @@ pub fn fork(sink: &EventSink, spec: ForkSpec) -> Result<NativePty> {
   // round trip through the reactor. Still open (the fork path, or another child that inherited
   // the pipe for a moment): the reactor watches it.
   let (report, settled) = match read_report(forked.report.as_raw_fd()) {
-    Err(libc::EAGAIN) => (Some(forked.report), None),
-    Ok(None) => (None, Some(Vec::new())),
-    Ok(Some((step, errno))) => (None, Some(vec![step as i32, errno])),
-    Err(errno) => (None, Some(vec![Step::Execve as i32, errno])),
+    Ok(Report::Pending) => (Some(forked.report), None),
+    Ok(Report::Succeeded) => (None, Some(Vec::new())),
+    Ok(Report::Failed { step, errno }) => (None, Some(vec![step as i32, errno])),
+    Err(e) => (None, Some(vec![Step::Execve as i32, e.errno])),
   };
   let shared = adopt(
     NewChild {

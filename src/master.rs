@@ -4,7 +4,8 @@
 
 use std::os::fd::RawFd;
 
-use crate::pty::{collect_stranded, read_available, STRANDABLE_AFTER};
+use crate::pty::read_available;
+use crate::sys::{collect_stranded, strandable};
 
 /// Why [`read`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub(crate) enum Stop {
 /// appended too (see [`collect_stranded`]), when enough was read for there to be any.
 pub(crate) fn read(fd: RawFd, pts_path: &str, buf: &mut Vec<u8>, read_so_far: &mut u64) -> Stop {
   let before = buf.len();
-  let stop = read_available(fd, buf);
+  let stop = read_available(fd, buf).map(|e| e.errno);
   *read_so_far += (buf.len() - before) as u64;
   match stop {
     None => Stop::Full,
@@ -31,7 +32,7 @@ pub(crate) fn read(fd: RawFd, pts_path: &str, buf: &mut Vec<u8>, read_so_far: &m
     Some(errno) => {
       // EIO: every slave fd is closed and everything written before has been read, but for
       // what the kernel may have stranded.
-      if errno == libc::EIO && *read_so_far >= STRANDABLE_AFTER {
+      if errno == libc::EIO && strandable(*read_so_far) {
         let stranded = collect_stranded(pts_path, fd);
         *read_so_far += stranded.len() as u64;
         buf.extend_from_slice(&stranded);

@@ -1,9 +1,9 @@
 //! Opening pseudo-terminal pairs and the terminal ioctls that act on either end.
 
-use std::ffi::CStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{SysError, SysResult};
+use crate::sys;
 
 pub(crate) use crate::protocol::WindowSize;
 
@@ -15,14 +15,12 @@ pub struct PtyPair {
   pub path: String,
 }
 
+/// Opens a new pair of the given size. Opened by hand rather than with `openpty`/`forkpty`:
+/// those open both ends inheritable (and `forkpty` also forks, which rules out the clone path
+/// and our child's set-up), while here each end is close-on-exec from the moment it exists.
 pub fn open_pty(size: WindowSize) -> SysResult<PtyPair> {
-  // SAFETY: posix_openpt opens /dev/ptmx and returns a new fd or -1.
-  let fd = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
-  if fd < 0 {
-    return Err(SysError::last("posix_openpt"));
-  }
-  // SAFETY: fd was just returned by the kernel and is owned by nobody else.
-  let master = unsafe { OwnedFd::from_raw_fd(fd) };
+  let master = sys::open_master()?;
+  let fd = master.as_raw_fd();
   // SAFETY: grantpt/unlockpt only act on the fd passed, which is a valid master.
   if unsafe { libc::grantpt(fd) } != 0 {
     return Err(SysError::last("grantpt"));
@@ -31,7 +29,7 @@ pub fn open_pty(size: WindowSize) -> SysResult<PtyPair> {
   if unsafe { libc::unlockpt(fd) } != 0 {
     return Err(SysError::last("unlockpt"));
   }
-  let path = pts_name(fd)?;
+  let path = sys::pts_name(fd)?;
   let c_path = std::ffi::CString::new(path.clone()).expect("ptsname has no NUL");
   // SAFETY: c_path is a valid NUL-terminated string that outlives the call.
   let sfd = unsafe {
@@ -53,20 +51,8 @@ pub fn open_pty(size: WindowSize) -> SysResult<PtyPair> {
   })
 }
 
-fn pts_name(master: RawFd) -> SysResult<String> {
-  let mut buf = [0 as libc::c_char; 128];
-  // SAFETY: ptsname_r writes at most buf.len() bytes, NUL included, into buf.
-  let rc = unsafe { libc::ptsname_r(master, buf.as_mut_ptr(), buf.len()) };
-  if rc != 0 {
-    return Err(SysError::new(rc, "ptsname_r"));
-  }
-  // SAFETY: on success ptsname_r left a NUL-terminated string in buf.
-  let name = unsafe { CStr::from_ptr(buf.as_ptr()) };
-  Ok(name.to_string_lossy().into_owned())
-}
-
 pub fn get_window_size(fd: RawFd) -> SysResult<WindowSize> {
-  // SAFETY: plain data, for which all zeroes is a valid value.
+  // SAFETY: winsize is plain data, filled in below.
   let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
   // SAFETY: TIOCGWINSZ writes one winsize into ws, which is valid for writes.
   if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } != 0 {
@@ -97,7 +83,7 @@ pub fn set_window_size(fd: RawFd, size: WindowSize) -> SysResult<()> {
 /// terminal's EOF character (twice when a partial line is pending, since the first one only
 /// ends that line). Empty when the terminal is not in canonical mode, where no byte means EOF.
 pub fn eof_sequence(master: RawFd, line_pending: bool) -> SysResult<Vec<u8>> {
-  // SAFETY: plain data, for which all zeroes is a valid value.
+  // SAFETY: termios is plain data, filled in below.
   let mut t: libc::termios = unsafe { std::mem::zeroed() };
   // SAFETY: tcgetattr writes one termios into t; on Linux a master reports its slave's settings.
   if unsafe { libc::tcgetattr(master, &mut t) } != 0 {
@@ -116,7 +102,7 @@ pub fn eof_sequence(master: RawFd, line_pending: bool) -> SysResult<Vec<u8>> {
 
 /// Turns the terminal's echo of input on or off (on a pty, either end may be given).
 pub fn set_echo(fd: RawFd, on: bool) -> SysResult<()> {
-  // SAFETY: plain data, for which all zeroes is a valid value.
+  // SAFETY: termios is plain data, filled in below.
   let mut t: libc::termios = unsafe { std::mem::zeroed() };
   // SAFETY: tcgetattr writes one termios into t.
   if unsafe { libc::tcgetattr(fd, &mut t) } != 0 {
@@ -153,7 +139,7 @@ pub fn set_nonblocking(fd: RawFd) -> SysResult<()> {
 /// Reads a master into the spare capacity of `buf` until it is full or a read fails: a pty
 /// hands over at most a few KiB per read, whatever was asked. Returns, unless the
 /// buffer filled up, why reading stopped (end of file as `EIO`, as the master reports it).
-pub fn read_available(fd: RawFd, buf: &mut Vec<u8>) -> Option<i32> {
+pub fn read_available(fd: RawFd, buf: &mut Vec<u8>) -> Option<SysError> {
   while buf.len() < buf.capacity() {
     let rest = buf.spare_capacity_mut();
     // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`, which `buf` owns.
@@ -163,65 +149,16 @@ pub fn read_available(fd: RawFd, buf: &mut Vec<u8>) -> Option<i32> {
       unsafe { buf.set_len(buf.len() + n as usize) };
       continue;
     }
-    let errno = if n == 0 {
-      libc::EIO
+    let err = if n == 0 {
+      SysError::new(libc::EIO, "read")
     } else {
-      nix::errno::Errno::last_raw()
+      SysError::last("read")
     };
-    if errno != libc::EINTR {
-      return Some(errno);
+    if err.errno != libc::EINTR {
+      return Some(err);
     }
   }
   None
-}
-
-/// The size of Linux's `n_tty` read buffer; it takes at most one byte less.
-pub const N_TTY_BUF_SIZE: usize = 4096;
-
-/// The kernel can strand output only behind a full line-discipline buffer, whose bytes are
-/// then all read: a terminal that gave fewer in all has nothing stranded, and is spared the
-/// ~50 µs [`collect_stranded`] costs (reopening the slave, a flush-worker round trip).
-pub const STRANDABLE_AFTER: u64 = N_TTY_BUF_SIZE as u64 - 1;
-
-/// After the master said EIO, collects output the kernel left behind: under a rare race in
-/// Linux's `n_tty` (the reader's restart of the flush worker has no memory barrier on its
-/// continuation path), the last few KiB a child wrote can stay in the driver's buffer with
-/// nothing left to push them once the slave is closed. Reopening the slave and writing one
-/// marker byte through it pushes that buffer; the master is then read up to the marker, which
-/// is dropped. Seen in about 1 of 47,000 exits under load; nothing is added when nothing was
-/// left. Best effort: if the slave cannot be reopened (permissions, another devpts), nothing.
-pub fn collect_stranded(pts_path: &str, master: RawFd) -> Vec<u8> {
-  const MARKER: u8 = 0x01;
-  let mut out = Vec::new();
-  let Ok(path) = std::ffi::CString::new(pts_path) else {
-    return out;
-  };
-  let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC;
-  // SAFETY: path is a valid NUL-terminated string that outlives the call.
-  let slave = unsafe { libc::open(path.as_ptr(), flags) };
-  if slave < 0 {
-    return out;
-  }
-  // SAFETY: writes one byte from a static; slave is the fd just opened.
-  let written = unsafe { libc::write(slave, [MARKER].as_ptr().cast(), 1) };
-  // SAFETY: closes the fd opened above, which nothing else holds.
-  unsafe { libc::close(slave) };
-  if written != 1 {
-    return out;
-  }
-  // Each read first waits for the driver's buffer to be flushed, so the marker is there to be
-  // read; once it has been, the master says EIO again. Bounded: someone else could reopen the
-  // slave and keep writing.
-  for _ in 0..16 {
-    out.reserve(N_TTY_BUF_SIZE);
-    if read_available(master, &mut out).is_some() {
-      break;
-    }
-  }
-  if out.last() == Some(&MARKER) {
-    out.pop();
-  }
-  out
 }
 
 #[cfg(test)]
@@ -233,6 +170,16 @@ mod tests {
     unsafe { libc::fcntl(fd, libc::F_GETFD) }
   }
 
+  fn tty_name(fd: RawFd) -> String {
+    let mut buf = [0 as libc::c_char; 256];
+    // SAFETY: ttyname_r writes at most buf.len() bytes, NUL included, into buf.
+    let rc = unsafe { libc::ttyname_r(fd, buf.as_mut_ptr(), buf.len()) };
+    assert_eq!(rc, 0);
+    // SAFETY: on success ttyname_r left a NUL-terminated string in buf.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    name.to_string_lossy().into_owned()
+  }
+
   #[test]
   fn pair_is_cloexec_and_sized() {
     let pair = open_pty(WindowSize {
@@ -240,7 +187,7 @@ mod tests {
       rows: 30,
     })
     .unwrap();
-    assert!(pair.path.starts_with("/dev/pts/"));
+    assert_eq!(tty_name(pair.slave.as_raw_fd()), pair.path);
     assert_ne!(fd_flags(pair.master.as_raw_fd()) & libc::FD_CLOEXEC, 0);
     assert_ne!(fd_flags(pair.slave.as_raw_fd()) & libc::FD_CLOEXEC, 0);
     let size = get_window_size(pair.slave.as_raw_fd()).unwrap();
@@ -271,13 +218,7 @@ mod tests {
     };
     assert_eq!(read_exactly(&pair.master, 4), b"hi\r\n");
     // Input is echoed back to the master; disable echo so only the slave sees it.
-    // SAFETY: plain data, for which all zeroes is a valid value.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: tcgetattr writes one termios into t.
-    unsafe { libc::tcgetattr(slave, &mut t) };
-    t.c_lflag &= !libc::ECHO;
-    // SAFETY: t is a valid termios for reads.
-    unsafe { libc::tcsetattr(slave, libc::TCSANOW, &t) };
+    set_echo(slave, false).unwrap();
     nix::unistd::write(&pair.master, b"yo\n").unwrap();
     assert_eq!(read_exactly(&pair.slave, 3), b"yo\n");
   }
@@ -290,12 +231,13 @@ mod tests {
     nix::unistd::write(&pair.slave, b"hi").unwrap();
     drop(pair.slave);
     let mut got = Vec::with_capacity(64);
-    assert_eq!(read_available(master, &mut got), Some(libc::EIO));
+    let eio = Some(SysError::new(libc::EIO, "read"));
+    assert_eq!(read_available(master, &mut got), eio);
     assert_eq!(got, b"hi");
     // The marker is pushed, read and dropped; the master is back at EIO.
-    assert!(collect_stranded(&pair.path, master).is_empty());
+    assert!(sys::collect_stranded(&pair.path, master).is_empty());
     let mut after = Vec::with_capacity(64);
-    assert_eq!(read_available(master, &mut after), Some(libc::EIO));
+    assert_eq!(read_available(master, &mut after), eio);
     assert!(after.is_empty());
   }
 

@@ -9,9 +9,9 @@ use napi::bindgen_prelude::FnArgs;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Status;
 
-use crate::child::Step;
 use crate::chunk::Chunk;
 use crate::protocol::Kind;
+use crate::sys::Step;
 
 /// Whoever sent a `Data` event and waits to hear that JavaScript has it (the reactor's flow
 /// control: a chunk on its way holds one credit).

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use super::handle::{reactor, PtyShared};
 use super::output::{Life, Output};
-use crate::child::{read_report, Step};
 use crate::fd::{self, WriteMode};
 use crate::protocol::LANE_OUTPUT;
 use crate::relay::{Out, Relay};
 use crate::sink::{Event, Sink};
+use crate::sys::{self, read_report, Report, Step};
 
 /// When an Env goes away, how long its children get after SIGHUP before SIGKILL.
 const ORPHAN_GRACE: Duration = Duration::from_secs(2);
@@ -178,17 +178,17 @@ impl Entry {
     };
     let id = self.shared.id;
     match read_report(report.as_raw_fd()) {
-      Err(libc::EAGAIN) => return,
-      Ok(None) => self.emit(Event::Spawned { id }),
-      Ok(Some((step, errno))) => {
+      Ok(Report::Pending) => return,
+      Ok(Report::Succeeded) => self.emit(Event::Spawned { id }),
+      Ok(Report::Failed { step, errno }) => {
         self.emit(Event::SpawnFailed { id, step, errno });
         self.shared.close();
       }
-      Err(errno) => {
+      Err(e) => {
         self.emit(Event::SpawnFailed {
           id,
           step: Step::Execve,
-          errno,
+          errno: e.errno,
         });
         self.shared.close();
       }
@@ -203,22 +203,29 @@ impl Entry {
     if self.exited {
       return;
     }
-    let mut status = 0;
+    // The session layer must know when the child's session id could first be reused.
+    #[cfg(target_os = "linux")]
     let before = crate::session::linux::now_ticks();
-    // SAFETY: waits for our own child only (never -1), writing its status into a local.
-    let rc = unsafe { libc::waitpid(self.shared.pid, &mut status, libc::WNOHANG) };
-    if rc == 0 {
-      return;
+    // Reaped under the watch's write lock, which is dropped before the lock is released: a
+    // signal (sent under the read lock, only while there is a watch) then never reaches the
+    // pid once it can be recycled (macOS signals by pid; see `sys`).
+    let mut watch = self.shared.exit_watch.write().unwrap();
+    let status = match sys::try_reap(self.shared.pid, watch.as_ref().map(|w| w.as_raw_fd())) {
+      Ok(None) => return,
+      Ok(Some(status)) => status,
+      Err(_) => -1,
+    };
+    if let Some(fd) = watch.take() {
+      reactor().forget(fd.as_raw_fd());
     }
+    drop(watch);
     // The exec result is settled by now (the child is gone); report it before the exit.
     self.check_report();
     self.exited = true;
+    #[cfg(target_os = "linux")]
     self.shared.reaped_at.store(before.max(1), SeqCst);
     self.shared.reaped.store(true, SeqCst);
-    if let Some(fd) = self.shared.pidfd.write().unwrap().take() {
-      reactor().forget(fd.as_raw_fd());
-    }
-    self.unsent_exit = Some(if rc < 0 { -1 } else { status });
+    self.unsent_exit = Some(status);
     self.output.child_exited(Instant::now());
   }
 
@@ -236,7 +243,7 @@ impl Entry {
   fn send_ends(&mut self) {
     if self.unsent_eof && !self.exited {
       // A child's terminal fds close as it exits, just before it can be reaped: the exit is
-      // often there already, ahead of its pidfd's event.
+      // often there already, ahead of its exit watch's event.
       self.reap();
     }
     let id = self.shared.id;

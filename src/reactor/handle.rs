@@ -3,7 +3,7 @@
 //! [`Command`]s that wake the reactor.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use mio::unix::SourceFd;
@@ -16,7 +16,7 @@ use crate::master;
 use crate::pty::{eof_sequence, set_nonblocking, set_window_size, WindowSize};
 use crate::relay::Relay;
 use crate::sink::{Credit, Sink};
-use crate::sys::{pidfd_open, pidfd_send_signal};
+use crate::sys;
 
 /// Chunks read but not yet handed to JavaScript, per pty.
 const MAX_INFLIGHT: u32 = 4;
@@ -27,7 +27,9 @@ pub(crate) struct PtyShared {
   pub(crate) pid: libc::pid_t,
   pub(crate) pts_name: String,
   pub(super) master: RwLock<Option<OwnedFd>>,
-  pub(super) pidfd: RwLock<Option<OwnedFd>>,
+  /// The child's exit watch ([`sys::watch_exit`]) until the child is reaped: `kill` signals
+  /// only under its read lock and while it is there; the reaper drops it under the write lock.
+  pub(super) exit_watch: RwLock<Option<OwnedFd>>,
   /// The JS readable side wants data.
   reading: AtomicBool,
   /// Chunks read and not yet delivered to JS.
@@ -44,7 +46,8 @@ pub(crate) struct PtyShared {
   pub(super) reaped: AtomicBool,
   /// Just before the reap, in process start-time ticks (0: not reaped). Until then the
   /// child's session id could not have been reused; the session layer needs to know when.
-  pub(crate) reaped_at: AtomicU64,
+  #[cfg(target_os = "linux")]
+  pub(crate) reaped_at: std::sync::atomic::AtomicU64,
   /// `spawn`'s copy loop has the I/O (and fds of its own the reactor must let go of).
   pub(crate) relaying: AtomicBool,
 }
@@ -158,8 +161,8 @@ impl PtyShared {
 
   /// `Ok(false)` when the child has already been reaped.
   pub(crate) fn kill(&self, signal: i32) -> SysResult<bool> {
-    match self.pidfd.read().unwrap().as_ref() {
-      Some(fd) => match pidfd_send_signal(fd.as_raw_fd(), signal) {
+    match self.exit_watch.read().unwrap().as_ref() {
+      Some(fd) => match sys::signal_child(fd.as_raw_fd(), self.pid, signal) {
         Ok(()) => Ok(true),
         Err(e) if e.errno == libc::ESRCH => Ok(false),
         Err(e) => Err(e),
@@ -265,10 +268,10 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// Registers a new child with the reactor and returns the state the JS object keeps.
 pub(crate) fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared>> {
-  let pidfd = match pidfd_open(child.pid) {
+  let exit_watch = match sys::watch_exit(child.pid) {
     Ok(fd) => fd,
     Err(e) => {
-      // Without a pidfd the child cannot be watched: end it and reap it here.
+      // Without an exit watch the child cannot be watched: end it and reap it here.
       // SAFETY: the pid is our own unreaped child, so it cannot have been recycled.
       unsafe { libc::kill(child.pid, libc::SIGKILL) };
       // SAFETY: waits for that same child only, with no status wanted.
@@ -281,7 +284,7 @@ pub(crate) fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared
     pid: child.pid,
     pts_name: child.pts_name,
     master: RwLock::new(Some(child.master)),
-    pidfd: RwLock::new(Some(pidfd)),
+    exit_watch: RwLock::new(Some(exit_watch)),
     reading: AtomicBool::new(false),
     inflight: AtomicU32::new(0),
     stalled: AtomicBool::new(false),
@@ -289,7 +292,8 @@ pub(crate) fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared
     nonblocking: AtomicBool::new(false),
     line_pending: AtomicBool::new(false),
     reaped: AtomicBool::new(false),
-    reaped_at: AtomicU64::new(0),
+    #[cfg(target_os = "linux")]
+    reaped_at: std::sync::atomic::AtomicU64::new(0),
     relaying: AtomicBool::new(false),
   });
   reactor().send(Command::Add(shared.clone(), sink, child.report));

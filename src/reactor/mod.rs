@@ -1,7 +1,8 @@
 //! The process-wide reactor: one thread, one `mio::Poll`, owning the I/O of every pty.
 //!
 //! For each child it watches three fds: the master (output to read, input to flush), the
-//! child's pidfd (exit) and, until the exec has happened, the report pipe (exec result). It
+//! child's exit watch (a pidfd on Linux, a kqueue on macOS: `crate::sys::watch_exit`) and,
+//! until the exec has happened, the report pipe (exec result). It
 //! reaps exactly its own children with `waitpid(pid)`, so libuv's SIGCHLD handling for
 //! `child_process` is never disturbed and no SIGCHLD handler is installed.
 //!
@@ -34,7 +35,7 @@ pub(crate) use handle::{adopt, drop_sink, reactor, Command, NewChild, PtyShared,
 
 const WAKER: Token = Token(usize::MAX);
 const KIND_MASTER: usize = 0;
-const KIND_PIDFD: usize = 1;
+const KIND_EXIT: usize = 1;
 const KIND_REPORT: usize = 2;
 const KIND_STDIN: usize = 3;
 const KIND_STDOUT: usize = 4;
@@ -127,7 +128,7 @@ impl Loop {
               entry.output.hung_up();
             }
           }
-          KIND_PIDFD => entry.reap(),
+          KIND_EXIT => entry.reap(),
           KIND_REPORT => entry.check_report(),
           KIND_STDIN => {
             if let Some(stdin) = entry.relay.as_mut().and_then(|r| r.stdin.as_mut()) {
@@ -196,10 +197,10 @@ impl Loop {
         Interest::READABLE | Interest::WRITABLE,
       );
     }
-    if let Some(fd) = entry.shared.pidfd.read().unwrap().as_ref() {
+    if let Some(fd) = entry.shared.exit_watch.read().unwrap().as_ref() {
       let _ = registry.register(
         &mut SourceFd(&fd.as_raw_fd()),
-        token(id, KIND_PIDFD),
+        token(id, KIND_EXIT),
         Interest::READABLE,
       );
     }

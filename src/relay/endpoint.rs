@@ -1,8 +1,7 @@
 //! This process's stdin or stdout as `spawn`'s relay reads or writes it, without changing any
 //! file status flag that someone else shares (see the parent module).
 
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use mio::unix::SourceFd;
@@ -78,7 +77,7 @@ impl Endpoint {
     }
     let (fd, access) = match st.st_mode & libc::S_IFMT {
       libc::S_IFSOCK => (fd::dup(fd)?, Access::Socket),
-      libc::S_IFIFO | libc::S_IFCHR => match reopen(fd, for_write) {
+      libc::S_IFIFO | libc::S_IFCHR => match crate::sys::reopen_own(fd, for_write) {
         Some(own) => (own, Access::NonBlocking),
         None => (fd::dup(fd)?, Access::Probe),
       },
@@ -156,22 +155,4 @@ impl Endpoint {
       _ => fd::write(fd, data, WriteMode::Write),
     }
   }
-}
-
-/// A new, non-blocking open file description of the same pipe or terminal.
-fn reopen(fd: RawFd, for_write: bool) -> Option<OwnedFd> {
-  let path = CString::new(format!("/proc/self/fd/{fd}")).ok()?;
-  let mode = if for_write {
-    libc::O_WRONLY
-  } else {
-    libc::O_RDONLY
-  };
-  let flags = mode | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
-  // SAFETY: path is a valid NUL-terminated string that outlives the call.
-  let new = unsafe { libc::open(path.as_ptr(), flags) };
-  if new < 0 {
-    return None;
-  }
-  // SAFETY: new was just created and is owned by nobody else.
-  Some(unsafe { OwnedFd::from_raw_fd(new) })
 }

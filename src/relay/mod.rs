@@ -3,9 +3,10 @@
 //!
 //! This process's stdin and stdout are never switched to non-blocking mode: their file status
 //! flags belong to whoever else shares them (the user's shell, a parent process). A pipe or
-//! terminal is reopened through `/proc/self/fd` to get a description of our own that may be
-//! non-blocking; a socket is used with per-call `MSG_DONTWAIT`; `/dev/null` and its kind never
-//! block; a regular file is read or written on a file thread (`file_io.rs`), since that can.
+//! terminal is reopened (`sys::reopen_own`) to get a description of our own that may be
+//! non-blocking, else used through a probed duplicate; a socket is used with per-call
+//! `MSG_DONTWAIT`; `/dev/null` and its kind never block; a regular file is read or written on
+//! a file thread (`file_io.rs`), since that can.
 //!
 //! [`endpoint`] is how stdin and stdout are used; [`lane`] is one direction's buffer; this file
 //! pumps the two lanes.
@@ -89,8 +90,8 @@ impl Relay {
   }
 
   /// master → stdout. `readable` is the master's readiness; `pts_path` names the slave, for
-  /// [`collect_stranded`]. Returns true when the master would block (the caller then starts
-  /// the exit grace if the child is gone).
+  /// [`crate::sys::collect_stranded`]. Returns true when the master would block (the caller
+  /// then starts the exit grace if the child is gone).
   pub(crate) fn pump_output(
     &mut self,
     master: Option<RawFd>,

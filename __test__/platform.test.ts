@@ -1,0 +1,60 @@
+// What every platform must give the same, checked without /proc so that these run on macOS
+// too: the typed errors a user meets, the terminal's name, a child's exit and signals. On Linux
+// the same checks run again on the shared POSIX paths the macOS backend takes.
+
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import test from 'ava'
+
+import { fork } from '../index'
+import { collectText, linuxOnly, runNode, sysFields, tempDir } from './helpers'
+
+const { errno } = os.constants
+const tmp = tempDir()
+test.after.always(() => tmp.remove())
+
+test('the typed errors of a failed exec are the same on every platform', async (t) => {
+  const missing = path.join(tmp.dir, 'missing')
+  const plain = path.join(tmp.dir, 'plain')
+  fs.writeFileSync(plain, '#!/bin/sh\necho should not run\n', { mode: 0o644 })
+  const cases: Array<[string[], Parameters<typeof fork>[1], Record<string, unknown>]> = [
+    [['napi-pty-no-such-program'], undefined, { code: 'ENOENT', errno: -errno.ENOENT, syscall: 'execvp', path: 'napi-pty-no-such-program' }],
+    [[missing], undefined, { code: 'ENOENT', errno: -errno.ENOENT, syscall: 'execve', path: missing }],
+    [[plain], undefined, { code: 'EACCES', errno: -errno.EACCES, syscall: 'execve', path: plain }],
+    [['true'], { cwd: missing }, { code: 'ENOENT', errno: -errno.ENOENT, syscall: 'chdir', path: missing }],
+  ]
+  for (const [argv, options, expected] of cases) {
+    const err = await t.throwsAsync(fork(argv, options))
+    t.deepEqual(sysFields(err), { name: 'Error', ...expected }, argv.join(' '))
+  }
+})
+
+test('the child runs on its own controlling terminal, whose name ptsName gives', async (t) => {
+  // /dev/tty opens only for a process with a controlling terminal; `tty` names stdin's.
+  const child = await fork(['sh', '-c', 'exec 3</dev/tty && tty'])
+  const output = await collectText(child)
+  t.is(output.trim(), child.ptsName)
+  t.regex(child.ptsName, /^\/dev\/(pts\/\d+|ttys\d+)$/)
+  t.is((await child.wait()).exitCode, 0)
+})
+
+test('a signal reaches the child until it is reaped, and none after', async (t) => {
+  for (let i = 0; i < 20; i++) {
+    const child = await fork(['sleep', '100'])
+    child.kill('SIGTERM')
+    const status = await child.wait()
+    t.is(status.signal, 'SIGTERM')
+    // Reaped: its pid may belong to anyone now; kill must not reach it.
+    t.notThrows(() => child.kill('SIGKILL'))
+  }
+})
+
+// The whole suite runs on these paths in CI (`NAPI_PTY_PORTABLE=1 npm run test:js`); this keeps
+// a taste of it in every run.
+linuxOnly('only the Linux backend has paths to choose between', test)('NAPI_PTY_PORTABLE=1 (macOS\'s shared paths): a child on its own terminal, a typed exec error', async (t) => {
+  const run = await runNode('portable.js', [], { wrapper: ['env', 'NAPI_PTY_PORTABLE=1'] })
+  t.is(run.code, 0, run.stderr)
+  t.deepEqual(JSON.parse(run.stdout), { output: 'ok', exitCode: 0, error: 'ENOENT chdir' })
+})
