@@ -202,12 +202,17 @@ export class PtyCore extends Duplex {
     this.#native.close()
   }
 
+  /** @internal The program runs: it has its own session now (a plain `fork` returns before the
+   * child's `setsid`, the exec report comes after it). */
+  protected _spawned(): void {}
+
   /** @internal Dispatches one event from the reactor. */
   _event(kind: number, data: Buffer | null, a: number, b: number): void {
     switch (kind) {
       case Kind.Spawned: {
         const spawn = this.#spawn
         this.#spawn = undefined
+        this._spawned()
         spawn?.resolve()
         break
       }

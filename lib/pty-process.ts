@@ -33,23 +33,30 @@ const SIGHUP = constants.signals.SIGHUP
  * feeds its input, both with backpressure.
  */
 export class PtyProcess extends PtyCore {
-  readonly #session: Session
+  readonly #native: native.NativePty
+  /** The child's session, once the program runs. */
+  #session: Session | undefined
   #terminating: Promise<ExitStatus> | undefined
 
   /** @internal */
   constructor(nativePty: native.NativePty, size: WindowSize, spawned: { resolve: () => void; reject: (err: Error) => void }) {
     super(nativePty, size, spawned)
-    this.#session = new Session(nativePty)
+    this.#native = nativePty
+  }
+
+  /** @internal Taken as the program starts, while the child's pid is surely its own. */
+  protected override _spawned(): void {
+    this.#session = new Session(this.#native)
   }
 
   /** The terminal's foreground process (what the user runs now); `null` after the exit. */
   foreground(): ForegroundProcess | null {
-    return this._exited ? null : this.#session.foreground()
+    return this._exited || !this.#session ? null : this.#session.foreground()
   }
 
   /** Every process still in the terminal's session, and the child's descendants that left it. */
   processes(): SessionProcess[] {
-    return this.#session.processes()
+    return this.#session ? this.#session.processes() : []
   }
 
   /** Hangs up, signals every process of the terminal, SIGKILLs what is left after the grace
@@ -61,8 +68,9 @@ export class PtyProcess extends PtyCore {
     } catch (err) {
       return Promise.reject(err)
     }
-    this.#terminating ??= this.#session.supported
-      ? this.#session.end(opts.signal, opts.graceMs, () => this.close()).then(() => this.wait())
+    const session = this.#session
+    this.#terminating ??= session?.supported
+      ? session.end(opts.signal, opts.graceMs, () => this.close()).then(() => this.wait())
       : this.#endChild(opts.signal, opts.graceMs)
     return this.#terminating
   }
