@@ -110,7 +110,7 @@ function openSink(options: RecordOptions, tty: Terminal, started: Date): Sink {
       command: options.command,
       env: { SHELL: process.env.SHELL ?? '/bin/sh' },
     } as const
-    return new CastSink(file, header, options.captureInput === true, flush)
+    return new CastSink(file, header, options.captureInput === true)
   }
   const append = options.append === true
   const opened: OrderedWriter[] = []

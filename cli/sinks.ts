@@ -128,21 +128,22 @@ export class CastSink implements Sink {
   #decoder = new TextDecoder('utf-8')
   #inputDecoder = new TextDecoder('utf-8')
   #captureInput: boolean
-  #flush: boolean
   #last = 0n
 
-  constructor(file: OrderedWriter, header: CastHeader, captureInput: boolean, flush: boolean) {
+  constructor(file: OrderedWriter, header: CastHeader, captureInput: boolean) {
     this.#file = file
     this.#encoder = new CastEncoder(header.version)
     this.#captureInput = captureInput
-    this.#flush = flush
-    queue(file, castHeaderLine(header), false, { bytes: 0 })
+    file.writeNow(castHeaderLine(header))
   }
 
   #event(t: bigint, code: 'o' | 'i' | 'r' | 'x', text: string): Queued {
     const q: Queued = { bytes: 0 }
     if (t > this.#last) this.#last = t
-    queue(this.#file, this.#encoder.event(this.#last, code, text), this.#flush, q)
+    const line = this.#encoder.event(this.#last, code, text)
+    // Written before the output is passed on: a killed recorder leaves every event it showed.
+    this.#file.writeNow(line)
+    q.bytes += Buffer.byteLength(line)
     return q
   }
 

@@ -18,6 +18,25 @@ export class OrderedWriter {
     this.#fd = fd
   }
 
+  /**
+   * Writes `data` to the file before returning when nothing is queued before it (else queues
+   * it): what is passed on after this call is in the file, even if this process is killed.
+   */
+  writeNow(data: string): void {
+    if (this.#error) throw this.#error
+    if (this.#queued > 0) {
+      void this.write(data, false)?.catch(() => undefined)
+      return
+    }
+    const bytes = Buffer.from(data)
+    try {
+      for (let off = 0; off < bytes.length; ) off += fs.writeSync(this.#fd, bytes, off, bytes.length - off)
+    } catch (err) {
+      this.#error = err as Error
+      throw err
+    }
+  }
+
   /** Queues `data`; the returned Promise settles when queueing more is reasonable. */
   write(data: Uint8Array | string, writeThrough: boolean): Promise<void> | undefined {
     if (this.#error) throw this.#error
