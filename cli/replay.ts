@@ -18,7 +18,7 @@ export interface ReplayOptions {
   timing?: string
   /** Playback speed factor. Default 1. */
   speed?: number
-  /** The longest pause played, in seconds (before the speed applies, as scriptreplay). */
+  /** The longest pause played, in seconds (after the speed applies, as scriptreplay). */
   maxDelay?: number
   /** Which stream to play: out (default), in, or both. */
   stream?: 'out' | 'in' | 'io'
@@ -140,8 +140,10 @@ export async function replay(options: ReplayOptions): Promise<void> {
   if (!recording.timed) {
     options.notice?.(`no timing file (--timing): writing the whole session at once; record with -T FILE to replay at its pace`)
   }
-  const limits = [options.maxDelay, recording.idleTimeLimit].filter((n): n is number => n !== undefined)
-  const maxDelayUs = limits.length > 0 ? Math.min(...limits) * 1e6 : Infinity
+  // As scriptreplay: the pause is scaled first, then capped; a cast's idle limit caps it as
+  // asciinema's player does.
+  const maxDelayMs = options.maxDelay === undefined ? Infinity : options.maxDelay * 1000
+  const idleUs = recording.idleTimeLimit === undefined ? Infinity : recording.idleTimeLimit * 1e6
 
   const tracker = new ModeTracker()
   const watched = (output as { isTTY?: boolean }).isTTY === true
@@ -156,10 +158,10 @@ export async function replay(options: ReplayOptions): Promise<void> {
   try {
     let previous = 0
     for (const event of events) {
-      const delay = Math.min(event.us - previous, maxDelayUs)
+      const delay = Math.min(Math.min(event.us - previous, idleUs) / 1000 / speed, maxDelayMs)
       previous = event.us
       // Pacing the playback is the point here: the recorded delay, scaled.
-      if (delay > 0) await sleep(delay / 1000 / speed, undefined, { signal: stop.signal }).catch(() => undefined)
+      if (delay > 0) await sleep(delay, undefined, { signal: stop.signal }).catch(() => undefined)
       if (stop.signal.aborted) break
       if (watched) tracker.feed(event.data)
       await write(output, event.data)

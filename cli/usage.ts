@@ -45,7 +45,7 @@ recorded pace; without one the whole session at once) or an asciicast v2 or v3 r
 Options:
   -t, --timing FILE        the typescript's timing file (also -T, --log-timing)
   -s, --speed X            play X times as fast (default 1)
-  -m, --maxdelay S         wait at most S seconds between two writes
+  -m, --maxdelay S         wait at most S seconds between two writes (after --speed)
       --stream STREAM      out (default), in or io: which stream of a multi-stream log to play
       --summary            print what the recording holds instead of playing it
   -h, --help               show this help
