@@ -24,7 +24,7 @@ export interface Run {
 export interface FinalScreen {
   cols: number
   rows: number
-  /** Each row's text, trailing blanks removed. */
+  /** Each row's text, trailing blanks (written or not) removed. */
   lines: string[]
   runs: Run[]
 }
@@ -66,7 +66,8 @@ export async function finalScreen(cols: number, rows: number, steps: Iterable<Sc
     const cell = buffer.getNullCell()
     for (let y = 0; y < term.rows; y++) {
       const line = buffer.getLine(buffer.viewportY + y)
-      lines.push(line ? line.translateToString(true) : '')
+      // Blanks written as spaces count as blank too, as tmux and asciinema see them.
+      lines.push(line ? line.translateToString(true).replace(/ +$/, '') : '')
       if (!line) continue
       let run: Run | undefined
       for (let x = 0; x < term.cols; x++) {
