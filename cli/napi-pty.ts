@@ -128,7 +128,7 @@ async function replayCommand(args: string[]): Promise<number> {
   if (values.maxdelay !== undefined && maxDelay === undefined) {
     throw new UsageError(`--maxdelay must be a number of seconds, got ${String(values.maxdelay)}`, REPLAY_USAGE)
   }
-  await replay({
+  return replay({
     file: positionals[0] as string,
     timing: (values.timing ?? values['log-timing']) as string | undefined,
     speed,
@@ -137,7 +137,6 @@ async function replayCommand(args: string[]): Promise<number> {
     summary: values.summary === true,
     notice: (message) => process.stderr.write(`napi-pty replay: ${message}\n`),
   })
-  return 0
 }
 
 async function convertCommand(args: string[]): Promise<number> {

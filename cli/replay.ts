@@ -119,11 +119,12 @@ function selectStream(file: string, recording: Recording, stream: 'out' | 'in' |
 }
 
 /**
- * Plays a recording; resolves once the last frame is written. Rejects with a
+ * Plays a recording; resolves once the last frame is written, with the exit code (0, or
+ * 128 + N when signal N interrupted a playback watched on a terminal). Rejects with a
  * {@link RecordingError} (before writing anything) when the file is not a recording we can
  * read through, or its timing file does not fit it.
  */
-export async function replay(options: ReplayOptions): Promise<void> {
+export async function replay(options: ReplayOptions): Promise<number> {
   const speed = options.speed ?? 1
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a positive number, got ${speed}`)
   const output = options.output ?? process.stdout
@@ -134,7 +135,7 @@ export async function replay(options: ReplayOptions): Promise<void> {
   const recording = readRecording(options.file, { timing: isCast ? undefined : options.timing, stream: options.stream })
   if (options.summary) {
     await write(output, summary(options.file, recording))
-    return
+    return 0
   }
   const events = selectStream(options.file, recording, options.stream ?? 'out')
   if (!recording.timed) {
@@ -173,5 +174,6 @@ export async function replay(options: ReplayOptions): Promise<void> {
       if (reset !== '') await write(output, reset).catch(() => undefined)
     }
   }
-  if (interrupted) process.exitCode = 128 + (interrupted === 'SIGINT' ? 2 : interrupted === 'SIGTERM' ? 15 : 1)
+  // Stopped by a signal: the exit code a shell shows for it.
+  return interrupted ? 128 + (interrupted === 'SIGINT' ? 2 : interrupted === 'SIGTERM' ? 15 : 1) : 0
 }
