@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import { CastEncoder, castHeaderLine } from './cast-encode'
 import type { Recording } from './recorded'
 import { readRecording } from './recording'
-import { finalScreen, screenSvg, screenText, type ScreenStep } from './screen'
+import type { ScreenStep } from './screen'
 import { seconds6 } from './sinks'
 
 export type ConvertFormat = 'typescript' | 'asciicast' | 'asciicast-v2' | 'txt' | 'svg'
@@ -114,6 +114,8 @@ export async function convert(options: ConvertOptions): Promise<void> {
   }
   const recording = readRecording(options.input, { timing: options.timing })
   if (to === 'txt' || to === 'svg') {
+    // The terminal emulator is loaded only here: recording and replaying do without it.
+    const { finalScreen, screenSvg, screenText } = await import('./screen')
     const screen = await finalScreen(recording.cols, recording.rows, screenSteps(recording))
     writeAtomically(options.output, to === 'txt' ? screenText(screen) : screenSvg(screen))
   } else if (to === 'typescript') {
