@@ -158,3 +158,15 @@ withAsciinema('a recorder killed by SIGKILL leaves a file asciinema convert read
   const raw = await asciinemaConvert(dir, 'raw', 'rec.cast')
   t.is(raw.toString(), `${rawPrefix(80, 24).toString()}one\r\nready\r\n`)
 })
+
+withAsciinema('asciinema convert to asciicast-v3 writes our v3 event lines back unchanged', async (t) => {
+  const dir = tempDir(t)
+  // Pauses of all lengths, so that the millisecond rounding and its carried error show.
+  const command = 'for i in 1 2 3 4 5 6; do echo $i; sleep 0.0$i; done; exit 2'
+  const result = await napiPty(['script', '-q', '--format', 'asciicast', '-c', command, 'rec.cast'], { cwd: dir })
+  t.is(result.code, 2)
+  const ours = fs.readFileSync(path.join(dir, 'rec.cast'), 'utf8').split('\n')
+  const theirs = (await asciinemaConvert(dir, 'asciicast-v3', 'rec.cast')).toString().split('\n')
+  t.deepEqual(theirs.slice(1), ours.slice(1))
+  t.deepEqual(JSON.parse(theirs[0] as string), JSON.parse(ours[0] as string))
+})

@@ -18,7 +18,7 @@ const withAsciinema = (title: string, fn: (t: ExecutionContext) => Promise<void>
 const SESSION = String.raw`printf 'from asciinema\n\033[32mgreen\033[0m é\n'; read x; echo "got $x"; exit 3`
 
 for (const format of ['asciicast-v3', 'asciicast-v2']) {
-  withAsciinema(`a ${format} file made by asciinema rec under tmux: our replay and convert read it as asciinema does`, async (t) => {
+  withAsciinema(`an ${format} file made by asciinema rec under tmux: our replay and convert read it as asciinema does`, async (t) => {
     const dir = tempDir(t)
     const home = [`ASCIINEMA_CONFIG_HOME=${path.join(dir, 'config')}`, `ASCIINEMA_STATE_HOME=${path.join(dir, 'state')}`]
     const pane = await tmuxPane(t, dir, ['env', ...home, ASCIINEMA, 'rec', '-q', '--overwrite', '-f', format, '-c', `sh -c '${SESSION.replace(/'/g, `'\\''`)}'`, 'rec.cast'], { cols: 90, rows: 20 })
