@@ -176,3 +176,26 @@ test('replay to a file or pipe writes the recording as it is, with nothing added
   const result = await napiPty(['replay', 'modes.cast'], { cwd: dir })
   t.deepEqual([result.code, result.stdout.toString()], [0, '\x1b[?1049hfirst'])
 })
+
+test('any output converts to a screen whose .txt and .svg hold only what XML and text allow', async (t) => {
+  const { finalScreen, screenSvg, screenText } = await import('../cli/screen')
+  const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }).map((s: string) => Buffer.from(s))), { maxLength: 6 }), async (chunks: Uint8Array[]) => {
+      const screen = await finalScreen(20, 5, chunks.map((write) => ({ write })))
+      const svg = screenSvg(screen)
+      const text = screenText(screen)
+      return !NOT_XML.test(svg) && svg.endsWith('</svg>\n') && text.split('\n').length <= 6
+    }),
+    { numRuns: 300 },
+  )
+  t.pass()
+})
+
+test('convert of output the emulator cannot parse says nothing: the screen is the answer', async (t) => {
+  const dir = tempDir(t)
+  fs.writeFileSync(path.join(dir, 'odd.cast'), `${V3}[0.010, "o", "ok\\u007f\\u001b[\\u007fx"]\n`)
+  const result = await napiPty(['convert', 'odd.cast', 'odd.txt'], { cwd: dir })
+  t.deepEqual([result.code, result.stdout.toString(), result.stderr.toString()], [0, '', ''])
+  t.regex(fs.readFileSync(path.join(dir, 'odd.txt'), 'utf8'), /^ok/)
+})

@@ -54,7 +54,8 @@ function color(cell: IBufferCell, which: 'fg' | 'bg'): string | undefined {
 
 /** Feeds the steps to a terminal of `cols`×`rows` and reads the screen it ends with. */
 export async function finalScreen(cols: number, rows: number, steps: Iterable<ScreenStep>): Promise<FinalScreen> {
-  const term = new Terminal({ cols, rows, scrollback: 0, allowProposedApi: true })
+  // Its log would go to our stdout: a damaged recording's bytes are ours to judge, not its.
+  const term = new Terminal({ cols, rows, scrollback: 0, allowProposedApi: true, logLevel: 'off' })
   try {
     for (const step of steps) {
       if ('resize' in step) term.resize(step.resize.cols, step.resize.rows)
@@ -102,8 +103,11 @@ export function screenText(screen: FinalScreen): string {
   return lines.map((line) => `${line}\n`).join('')
 }
 
+/** Characters XML 1.0 does not allow in a document, even escaped. */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string)
+  return text.replace(NOT_XML, '\ufffd').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string)
 }
 
 /** The screen as an SVG picture: a monospace grid, colours, bold, italic and underline. */
