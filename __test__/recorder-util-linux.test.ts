@@ -99,5 +99,9 @@ test('-I and -O logs: the same input and output logs as util-linux\'s, body for 
     t.is((await scriptreplay(dir, args, 'in')).toString(), 'one\rtwo\r', who)
     const result = await run(process.execPath, [BIN, 'replay', '--stream', 'in', '-T', `${who}.tim`, `${who}.in`, '--speed', '1000'], { cwd: dir })
     t.is(result.stdout.toString(), 'one\rtwo\r', `${who}: ${result.stderr.toString()}`)
+    // The output log alone, its input records skipped, plays as scriptreplay plays it.
+    const out = await run(process.execPath, [BIN, 'replay', '-T', `${who}.tim`, `${who}.out`, '--speed', '1000'], { cwd: dir })
+    t.true(out.stdout.equals(await scriptreplay(dir, args, 'out')), `${who}: ${out.stderr.toString()}`)
+    t.regex(out.stdout.toString(), /got one\r\n[^]*got two\r\n$/)
   }
 })
