@@ -28,6 +28,7 @@ const MISTAKES: Array<[string[], RegExp]> = [
   [['script', '--idle-time-limit=-1'], /--idle-time-limit must be a positive number of seconds, got -1/],
   [['script', '-i', '0'], /--idle-time-limit must be a positive number of seconds, got 0/],
   [['script', '--format', 'asciicast', '-B', 'x'], /--format asciicast writes one file with its own timing/],
+  [['script', '-a', '--format', 'asciicast', 'x.cast'], /--append adds to typescript logs; --format asciicast would replace the file/],
   [['script', '-B', 'x', '-O', 'y'], /--log-io logs both streams/],
   [['script', '-O', 'x', 'y'], /--log-out and file name two different output logs/],
   [['replay', '--stream', 'both', 'f'], /--stream must be one of out, in, io, got both/],

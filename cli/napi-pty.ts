@@ -76,6 +76,9 @@ async function scriptCommand(args: string[]): Promise<number> {
   if (format !== 'typescript' && (logIn !== undefined || logIo !== undefined || values['logging-format'] !== undefined || values['log-timing'] !== undefined)) {
     throw new UsageError(`--format ${format} writes one file with its own timing: no --log-in, --log-io, --log-timing or --logging-format`, SCRIPT_USAGE)
   }
+  if (format !== 'typescript' && values.append === true) {
+    throw new UsageError(`--append adds to typescript logs; --format ${format} would replace the file`, SCRIPT_USAGE)
+  }
   const limitText = values['output-limit'] as string | undefined
   const outputLimit = limitText === undefined ? undefined : parseSize(limitText)
   if (limitText !== undefined && (outputLimit === undefined || outputLimit <= 0)) throw new UsageError(`--output-limit must be a size such as 100K, got ${limitText}`, SCRIPT_USAGE)
