@@ -81,18 +81,18 @@ test('replay refuses a timing file or asciicast event it cannot read, naming the
   t.deepEqual([cast.code, cast.stdout.length], [1, 0])
   t.regex(cast.stderr.toString(), /^napi-pty: bad.cast: line 3 is not an asciicast event/)
 
-  fs.writeFileSync(path.join(dir, 'v3.cast'), '{"version": 3, "term": {"cols": 80, "rows": 24}}\n[0.1, "o", "a"]\n')
-  const v3 = await napiPty(['replay', 'v3.cast'], { cwd: dir })
-  t.deepEqual([v3.code, v3.stdout.length], [1, 0])
-  t.regex(v3.stderr.toString(), /asciicast version 3 is not supported/)
+  fs.writeFileSync(path.join(dir, 'v4.cast'), '{"version": 4, "term": {"cols": 80, "rows": 24}}\n[0.1, "o", "a"]\n')
+  const v4 = await napiPty(['replay', 'v4.cast'], { cwd: dir })
+  t.deepEqual([v4.code, v4.stdout.length], [1, 0])
+  t.regex(v4.stderr.toString(), /^napi-pty: v4\.cast: line 1: asciicast version 4 is not supported \(versions 2 and 3 are\)/)
 })
 
-test('an asciicast recording records a resize of its terminal as an "r" event', async (t) => {
+test('an asciicast v2 recording records a resize of its terminal as an "r" event', async (t) => {
   const dir = tempDir(t)
   const bin = path.join(__dirname, '..', 'dist', 'cli', 'napi-pty.js')
   // The recorded shell says when it is ready, then waits (interruptibly) for its own SIGWINCH.
   const command = `trap 'stty size; kill $!; exit 0' WINCH; echo ready; sleep 60 & wait`
-  const recorder = await fork([process.execPath, bin, 'script', '-q', '--format', 'asciicast', '-c', command, 'rec.cast'], {
+  const recorder = await fork([process.execPath, bin, 'script', '-q', '--format', 'asciicast-v2', '-c', command, 'rec.cast'], {
     cwd: dir,
     cols: 80,
     rows: 24,

@@ -90,9 +90,9 @@ function castOutput(events: unknown[]): string {
   return events.map((event) => (event as [number, string, string])[2]).join('')
 }
 
-test('asciicast: valid v2 JSON lines whose output equals the typescript body', async (t) => {
+test('asciicast-v2: valid v2 JSON lines whose output equals the typescript body', async (t) => {
   const dir = tempDir(t)
-  const cast = await napiPty(['script', '-q', '--format', 'asciicast', '-c', UTF8_COMMAND, 'rec.cast'], { cwd: dir })
+  const cast = await napiPty(['script', '-q', '--format', 'asciicast-v2', '-c', UTF8_COMMAND, 'rec.cast'], { cwd: dir })
   const plain = await napiPty(['script', '-q', '-c', UTF8_COMMAND, 'rec.ts'], { cwd: dir })
   t.deepEqual([cast.code, plain.code], [0, 0])
 
@@ -141,7 +141,7 @@ test('replay without a timing file writes the body at once, and says so', async 
 
 test('replay plays an asciicast back byte for byte', async (t) => {
   const dir = tempDir(t)
-  await napiPty(['script', '-q', '--format', 'asciicast', '-c', UTF8_COMMAND, 'rec.cast'], { cwd: dir })
+  await napiPty(['script', '-q', '--format', 'asciicast-v2', '-c', UTF8_COMMAND, 'rec.cast'], { cwd: dir })
   await napiPty(['script', '-q', '-c', UTF8_COMMAND, 'rec.ts'], { cwd: dir })
   const { events } = parseCast(fs.readFileSync(path.join(dir, 'rec.cast'), 'utf8'))
   const { body } = splitTypescript(fs.readFileSync(path.join(dir, 'rec.ts')))

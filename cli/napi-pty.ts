@@ -1,49 +1,15 @@
 #!/usr/bin/env node
 // The `napi-pty` command: `napi-pty script [options] [file]` records a terminal session and
-// `napi-pty replay FILE` plays one back.
+// `napi-pty replay FILE` plays one back, `napi-pty convert IN OUT` turns it into another format.
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { parseArgs } from 'node:util'
 
-import { record, RecordError, type RecordFormat } from './script'
+import { convert, type ConvertFormat } from './convert'
 import { replay } from './replay'
-
-const USAGE = `Usage:
-  napi-pty script [options] [file]   record a terminal session (default file: typescript)
-  napi-pty replay [options] FILE     play a recording back
-  napi-pty --version                 print the version
-
-napi-pty COMMAND --help shows a command's options.
-`
-
-const SCRIPT_USAGE = `Usage: napi-pty script [options] [file]
-
-Runs a shell (or -c CMD) on a new terminal and records everything it prints in file
-(default: typescript, or typescript.cast with --format asciicast).
-
-Options:
-  -a, --append             append to the file
-  -c, --command CMD        run CMD through the shell's -c instead of an interactive shell
-  -e, --return             exit with the child's exit code (always the case; accepted for util-linux's script)
-  -p, --node               use Node's REPL as the shell
-  -q, --quiet              print no start/done lines
-  -T, --log-timing FILE    write a timing file for replay (and util-linux's scriptreplay)
-      --format FORMAT      typescript (default) or asciicast (v2, playable by asciinema)
-  -f, --flush              write each chunk through to the file before the next
-  -h, --help               show this help
-`
-
-const REPLAY_USAGE = `Usage: napi-pty replay [options] FILE
-
-Plays back a typescript (with the timing file that -T wrote, at the recorded pace; without one
-the whole session at once) or an asciicast v2 recording.
-
-Options:
-  -t, --timing FILE        the typescript's timing file
-  -s, --speed X            play X times as fast (default 1)
-  -h, --help               show this help
-`
+import { record, RecordError, type RecordFormat } from './script'
+import { CONVERT_USAGE, REPLAY_USAGE, SCRIPT_USAGE, USAGE, parseSeconds, parseSize } from './usage'
 
 /** The version in the package.json above this file (dist/cli/ when built, cli/ in a checkout). */
 function version(): string {
@@ -64,6 +30,14 @@ class UsageError extends Error {
   }
 }
 
+const FORMATS: readonly string[] = ['typescript', 'asciicast', 'asciicast-v2']
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], flag: string, usage: string): T | undefined {
+  if (value === undefined) return undefined
+  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got ${String(value)}`, usage)
+  return value as T
+}
+
 async function scriptCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, SCRIPT_USAGE, {
     append: { type: 'boolean', short: 'a' },
@@ -71,8 +45,16 @@ async function scriptCommand(args: string[]): Promise<number> {
     return: { type: 'boolean', short: 'e' },
     node: { type: 'boolean', short: 'p' },
     quiet: { type: 'boolean', short: 'q' },
+    'log-out': { type: 'string', short: 'O' },
+    'log-in': { type: 'string', short: 'I' },
+    'log-io': { type: 'string', short: 'B' },
     'log-timing': { type: 'string', short: 'T' },
+    'logging-format': { type: 'string', short: 'm' },
+    echo: { type: 'string', short: 'E' },
+    'output-limit': { type: 'string', short: 'o' },
+    'idle-time-limit': { type: 'string', short: 'i' },
     format: { type: 'string' },
+    'capture-input': { type: 'boolean' },
     flush: { type: 'boolean', short: 'f' },
     help: { type: 'boolean', short: 'h' },
   })
@@ -81,19 +63,49 @@ async function scriptCommand(args: string[]): Promise<number> {
     return 0
   }
   if (positionals.length > 1) throw new UsageError(`script takes one file, got ${positionals.length}`, SCRIPT_USAGE)
-  const format = (values.format ?? 'typescript') as RecordFormat
-  if (format !== 'typescript' && format !== 'asciicast') throw new UsageError(`unknown format: ${String(values.format)}`, SCRIPT_USAGE)
+  const format = oneOf(values.format ?? 'typescript', FORMATS, '--format', SCRIPT_USAGE) as RecordFormat
+  const logOut = (values['log-out'] as string | undefined) ?? positionals[0]
+  if (values['log-out'] !== undefined && positionals[0] !== undefined && positionals[0] !== values['log-out']) {
+    throw new UsageError('--log-out and file name two different output logs', SCRIPT_USAGE)
+  }
+  const logIn = values['log-in'] as string | undefined
+  const logIo = values['log-io'] as string | undefined
+  if (logIo !== undefined && (logIn !== undefined || logOut !== undefined)) {
+    throw new UsageError('--log-io logs both streams: it does not go with --log-in, --log-out or a file', SCRIPT_USAGE)
+  }
+  if (format !== 'typescript' && (logIn !== undefined || logIo !== undefined || values['logging-format'] !== undefined || values['log-timing'] !== undefined)) {
+    throw new UsageError(`--format ${format} writes one file with its own timing: no --log-in, --log-io, --log-timing or --logging-format`, SCRIPT_USAGE)
+  }
+  if (format !== 'typescript' && values.append === true) {
+    throw new UsageError(`--append adds to typescript logs; --format ${format} would replace the file`, SCRIPT_USAGE)
+  }
+  const limitText = values['output-limit'] as string | undefined
+  const outputLimit = limitText === undefined ? undefined : parseSize(limitText)
+  if (limitText !== undefined && (outputLimit === undefined || outputLimit <= 0)) throw new UsageError(`--output-limit must be a size such as 100K, got ${limitText}`, SCRIPT_USAGE)
+  const idleText = values['idle-time-limit'] as string | undefined
+  const idleTimeLimit = parseSeconds(idleText)
+  if (idleText !== undefined && !(idleTimeLimit !== undefined && idleTimeLimit > 0)) {
+    throw new UsageError(`--idle-time-limit must be a positive number of seconds, got ${idleText}`, SCRIPT_USAGE)
+  }
   const command = values.command as string | undefined
   const shell = values.node ? process.execPath : process.env.SHELL || '/bin/sh'
   const argv = command !== undefined ? [shell, values.node ? '-e' : '-c', command] : [shell, '-i']
+  const defaultFile = format === 'typescript' ? 'typescript' : 'typescript.cast'
   return record({
-    file: positionals[0] ?? (format === 'asciicast' ? 'typescript.cast' : 'typescript'),
+    file: logOut ?? (logIn === undefined && logIo === undefined ? defaultFile : undefined),
+    logIn,
+    logIo,
     append: values.append === true,
     argv,
     command,
     quiet: values.quiet === true,
     timing: values['log-timing'] as string | undefined,
+    loggingFormat: oneOf(values['logging-format'], ['classic', 'advanced'] as const, '--logging-format', SCRIPT_USAGE),
     format,
+    echo: oneOf(values.echo, ['auto', 'always', 'never'] as const, '--echo', SCRIPT_USAGE),
+    outputLimit,
+    idleTimeLimit,
+    captureInput: values['capture-input'] === true,
     flush: values.flush === true,
   })
 }
@@ -101,7 +113,11 @@ async function scriptCommand(args: string[]): Promise<number> {
 async function replayCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, REPLAY_USAGE, {
     timing: { type: 'string', short: 't' },
+    'log-timing': { type: 'string', short: 'T' },
     speed: { type: 'string', short: 's' },
+    maxdelay: { type: 'string', short: 'm' },
+    stream: { type: 'string' },
+    summary: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   })
   if (values.help) {
@@ -111,12 +127,41 @@ async function replayCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('replay takes one file', REPLAY_USAGE)
   const speed = values.speed === undefined ? 1 : Number(values.speed)
   if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed must be a positive number, got ${String(values.speed)}`, REPLAY_USAGE)
-  const timing = values.timing as string | undefined
-  await replay({
+  const maxDelay = parseSeconds(values.maxdelay as string | undefined)
+  if (values.maxdelay !== undefined && maxDelay === undefined) {
+    throw new UsageError(`--maxdelay must be a number of seconds, got ${String(values.maxdelay)}`, REPLAY_USAGE)
+  }
+  return replay({
     file: positionals[0] as string,
-    timing,
+    timing: (values.timing ?? values['log-timing']) as string | undefined,
     speed,
+    maxDelay,
+    stream: oneOf(values.stream, ['out', 'in', 'io'] as const, '--stream', REPLAY_USAGE),
+    summary: values.summary === true,
     notice: (message) => process.stderr.write(`napi-pty replay: ${message}\n`),
+  })
+}
+
+async function convertCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, CONVERT_USAGE, {
+    timing: { type: 'string', short: 't' },
+    'log-timing': { type: 'string', short: 'T' },
+    to: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  })
+  if (values.help) {
+    process.stdout.write(CONVERT_USAGE)
+    return 0
+  }
+  if (positionals.length !== 2) throw new UsageError(`convert takes IN and OUT, got ${positionals.length} file(s)`, CONVERT_USAGE)
+  const to = oneOf(values.to, ['typescript', 'asciicast', 'asciicast-v2', 'txt', 'svg'] as const, '--to', CONVERT_USAGE)
+  const outputTiming = values['log-timing'] as string | undefined
+  await convert({
+    input: positionals[0] as string,
+    timing: values.timing as string | undefined,
+    output: positionals[1] as string,
+    outputTiming,
+    to: to as ConvertFormat | undefined,
   })
   return 0
 }
@@ -138,6 +183,8 @@ async function main(argv: string[]): Promise<number> {
       return scriptCommand(rest)
     case 'replay':
       return replayCommand(rest)
+    case 'convert':
+      return convertCommand(rest)
     case '-V':
     case '--version':
       process.stdout.write(`napi-pty ${version()}\n`)

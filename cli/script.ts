@@ -1,8 +1,7 @@
 // The recorder: the script(1)-like program from Python's pty documentation, as a real tool.
 // It runs a shell on a pseudo-terminal through `spawn`, passes everything through to this
-// terminal, and records the child's output in a typescript (util-linux's format), with an
-// optional timing file (scriptreplay's classic format) or as an asciicast v2 recording, with
-// the terminal's resizes.
+// terminal, and records the session as util-linux's `script` does (typescripts of output, input
+// or both, with a classic or multi-stream timing file) or as an asciicast (v3, or v2) file.
 
 import * as fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -10,13 +9,19 @@ import { performance } from 'node:perf_hooks'
 import * as native from '../lib/native'
 import { spawn } from '../lib/spawn'
 import type { ExitStatus } from '../lib/types'
+import { CastSink, LogSink, type Ending, type Queued, type Sink } from './sinks'
+import { openLog, type OrderedWriter } from './writer'
 
-export type RecordFormat = 'typescript' | 'asciicast'
+export type RecordFormat = 'typescript' | 'asciicast' | 'asciicast-v2'
 
 export interface RecordOptions {
-  /** Where the recording goes. */
-  file: string
-  /** Append to `file` instead of replacing it (typescript format only). */
+  /** The output log (typescript) or the asciicast file; none when only input is logged. */
+  file?: string
+  /** util-linux's --log-in: the input log. */
+  logIn?: string
+  /** util-linux's --log-io: output and input in one log (`file` and `logIn` are then unset). */
+  logIo?: string
+  /** Append to the logs instead of replacing them (typescript format only). */
   append?: boolean
   /** The program to run: its argv. */
   argv: string[]
@@ -26,71 +31,23 @@ export interface RecordOptions {
   quiet?: boolean
   /** Also write a timing file that `scriptreplay` accepts. */
   timing?: string
+  /** The timing file's format: classic (one stream) or advanced (multi-stream). Default:
+   * advanced when input and output are both logged, else classic (as util-linux). */
+  loggingFormat?: 'classic' | 'advanced'
   format?: RecordFormat
+  /** The pseudo-terminal's echo: auto (on when input is a terminal's), always, never. */
+  echo?: 'auto' | 'always' | 'never'
+  /** Stop the child once the logs hold more than this many bytes (util-linux's -o). */
+  outputLimit?: number
+  /** Shorten every pause longer than this many seconds to it. */
+  idleTimeLimit?: number
+  /** Record input events too (asciicast). */
+  captureInput?: boolean
   /** Wait for every chunk to reach the file before passing on the next. */
   flush?: boolean
   /** The fds of this process's terminal side. Default 0 and 1. */
   stdin?: number
   stdout?: number
-}
-
-/**
- * An append-only file written asynchronously and strictly in order. A slow disk slows the
- * recording (the hook waits once too much is queued) rather than reordering or dropping it.
- */
-class OrderedWriter {
-  static readonly HIGH_WATER = 1 << 20
-  #fd: number
-  #queued = 0
-  #tail: Promise<void> = Promise.resolve()
-  #error: Error | undefined
-  #drained: Array<() => void> = []
-
-  constructor(fd: number) {
-    this.#fd = fd
-  }
-
-  /** Queues `data`; the returned Promise settles when queueing more is reasonable. */
-  write(data: Uint8Array | string, writeThrough: boolean): Promise<void> | undefined {
-    if (this.#error) throw this.#error
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data
-    if (bytes.length === 0) return undefined
-    this.#queued += bytes.length
-    const done = (this.#tail = this.#tail.then(() => this.#writeAll(bytes)))
-    if (writeThrough) return done
-    if (this.#queued <= OrderedWriter.HIGH_WATER) return undefined
-    return new Promise((resolve) => this.#drained.push(resolve))
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    if (this.#error) return
-    try {
-      let off = 0
-      while (off < bytes.length) {
-        off += await new Promise<number>((resolve, reject) =>
-          fs.write(this.#fd, bytes, off, bytes.length - off, null, (err, n) => (err ? reject(err) : resolve(n))),
-        )
-      }
-    } catch (err) {
-      this.#error = err as Error
-    }
-    this.#queued -= bytes.length
-    if (this.#queued <= OrderedWriter.HIGH_WATER || this.#error) {
-      for (const resolve of this.#drained.splice(0)) resolve()
-    }
-    if (this.#error) throw this.#error
-  }
-
-  /** Waits for everything queued, then closes the file; rejects with the first write error. */
-  async close(): Promise<void> {
-    try {
-      await this.#tail.catch(() => undefined)
-      if (this.#error) throw this.#error
-      await new Promise<void>((resolve, reject) => fs.fsync(this.#fd, (err) => (err ? reject(err) : resolve())))
-    } finally {
-      await new Promise<void>((resolve) => fs.close(this.#fd, () => resolve()))
-    }
-  }
 }
 
 /** util-linux's timestamp: `2026-11-22 02:40:48+00:00`, in local time. */
@@ -119,10 +76,6 @@ function exitCodeOf(status: ExitStatus): number {
   return 128 + (status.status & 0x7f)
 }
 
-function openFile(path: string, append: boolean): number {
-  return fs.openSync(path, append ? 'a' : 'w', 0o644)
-}
-
 /** A message the command prints and the exit code it ends with. */
 export class RecordError extends Error {
   constructor(
@@ -133,26 +86,89 @@ export class RecordError extends Error {
   }
 }
 
+
+interface Terminal {
+  interactive: boolean
+  stdinFd: number
+  size: { cols: number; rows: number }
+  term: string
+}
+
+/** Opens the files the options name and the sink that writes them. */
+function openSink(options: RecordOptions, tty: Terminal, started: Date): Sink {
+  const format = options.format ?? 'typescript'
+  const flush = options.flush === true
+  if (format !== 'typescript') {
+    const file = openLog(options.file ?? 'typescript.cast', false)
+    const header = {
+      version: format === 'asciicast' ? 3 : 2,
+      cols: tty.size.cols,
+      rows: tty.size.rows,
+      term: tty.term,
+      timestamp: Math.floor(started.getTime() / 1000),
+      idleTimeLimit: options.idleTimeLimit,
+      command: options.command,
+      env: { SHELL: process.env.SHELL ?? '/bin/sh' },
+    } as const
+    return new CastSink(file, header, options.captureInput === true)
+  }
+  const append = options.append === true
+  const opened: OrderedWriter[] = []
+  const open = (path: string): OrderedWriter => {
+    const writer = openLog(path, append)
+    opened.push(writer)
+    return writer
+  }
+  try {
+    const outPath = options.logIo ?? options.file
+    const inPath = options.logIo ?? options.logIn
+    const out = outPath === undefined ? undefined : open(outPath)
+    const input = options.logIo !== undefined ? out : inPath === undefined ? undefined : open(inPath)
+    const timing = options.timing === undefined ? undefined : open(options.timing)
+    const fields: string[] = []
+    const headers: Array<[string, string]> = [['START_TIME', isoTimestamp(started)]]
+    if (options.command !== undefined) fields.push(`COMMAND="${options.command.replace(/\n/g, ' ')}"`)
+    if (tty.interactive) {
+      const tn = ttyName(tty.stdinFd)
+      fields.push(`TERM="${tty.term}"`, `TTY="${tn}"`, `COLUMNS="${tty.size.cols}"`, `LINES="${tty.size.rows}"`)
+      headers.push(['TERM', tty.term], ['TTY', tn], ['COLUMNS', String(tty.size.cols)], ['LINES', String(tty.size.rows)])
+    } else {
+      fields.push('<not executed on terminal>')
+    }
+    headers.push(['SHELL', process.env.SHELL ?? '/bin/sh'])
+    if (options.command !== undefined) headers.push(['COMMAND', options.command.replace(/\n/g, ' ')])
+    if (options.timing !== undefined) headers.push(['TIMING_LOG', options.timing])
+    if (outPath !== undefined) headers.push(['OUTPUT_LOG', outPath])
+    if (inPath !== undefined) headers.push(['INPUT_LOG', inPath])
+    const advanced = options.loggingFormat === undefined ? out !== undefined && input !== undefined : options.loggingFormat === 'advanced'
+    const header = `Script started on ${isoTimestamp(started)} [${fields.join(' ')}]\n`
+    return new LogSink({ out, in: input, timing, advanced, header, headers, flush })
+  } catch (err) {
+    for (const writer of opened) void writer.close().catch(() => undefined)
+    throw err
+  }
+}
+
 /**
  * Records a session. Resolves with the command's exit code (the child's, 128 + N for a
- * signal); rejects with a {@link RecordError} when the recording itself failed.
+ * signal, 1 when the output limit stopped it); rejects with a {@link RecordError} when the
+ * recording itself failed.
  */
 export async function record(options: RecordOptions): Promise<number> {
-  const format = options.format ?? 'typescript'
   const stdinFd = options.stdin ?? 0
   const stdoutFd = options.stdout ?? 1
   const interactive = native.isTerminal(stdinFd)
   const sizeFd = native.isTerminal(stdoutFd) ? stdoutFd : interactive ? stdinFd : -1
   const size = sizeFd >= 0 ? native.getWindowSize(sizeFd) : { cols: 80, rows: 24 }
-  const term = process.env.TERM ?? 'dumb'
+  const tty: Terminal = { interactive, stdinFd, size, term: process.env.TERM ?? 'dumb' }
+  const started = new Date()
+  const name = options.logIo ?? options.file ?? options.logIn ?? 'typescript'
 
-  let out: OrderedWriter
-  let timing: OrderedWriter | undefined
+  let sink: Sink
   try {
-    out = new OrderedWriter(openFile(options.file, options.append === true && format === 'typescript'))
-    if (options.timing !== undefined) timing = new OrderedWriter(openFile(options.timing, options.append === true))
+    sink = openSink(options, tty, started)
   } catch (err) {
-    throw new RecordError(`napi-pty script: cannot open ${(err as NodeJS.ErrnoException).path ?? options.file}: ${(err as Error).message}`, 1)
+    throw new RecordError(`napi-pty script: cannot open ${(err as NodeJS.ErrnoException).path ?? name}: ${(err as Error).message}`, 1)
   }
   const say = (line: string): void => {
     if (options.quiet) return
@@ -162,56 +178,47 @@ export async function record(options: RecordOptions): Promise<number> {
       // Whoever read our stdout has gone (EPIPE): the recording itself is what matters.
     }
   }
+  say(`Script started, file is ${name}\n`)
 
-  const started = new Date()
-  if (format === 'asciicast') {
-    const header: Record<string, unknown> = {
-      version: 2,
-      width: size.cols,
-      height: size.rows,
-      timestamp: Math.floor(started.getTime() / 1000),
-      env: { SHELL: process.env.SHELL ?? '/bin/sh', TERM: term },
-    }
-    if (options.command !== undefined) header.command = options.command
-    out.write(`${JSON.stringify(header)}\n`, false)
-  } else {
-    const fields: string[] = []
-    if (options.command !== undefined) fields.push(`COMMAND="${options.command.replace(/\n/g, ' ')}"`)
-    if (interactive) {
-      fields.push(`TERM="${term}"`, `TTY="${ttyName(stdinFd)}"`, `COLUMNS="${size.cols}"`, `LINES="${size.rows}"`)
-    } else {
-      fields.push('<not executed on terminal>')
-    }
-    out.write(`Script started on ${isoTimestamp(started)} [${fields.join(' ')}]\n`, false)
-  }
-  say(`Script started, file is ${options.file}\n`)
-
+  // Times in nanoseconds since the start; a pause longer than the idle limit counts as the limit.
   const origin = performance.now()
-  let last = origin
-  const decoder = new TextDecoder('utf-8')
-  const writeThrough = options.flush === true
-  const seconds = (now: number): number => Number(((now - origin) / 1000).toFixed(6))
-  const castEvent = (text: string, now: number): string => `${JSON.stringify([seconds(now), 'o', text])}\n`
-
-  const masterRead = (data: Buffer): Promise<void> | undefined => {
-    const now = performance.now()
-    let pending: Array<Promise<void> | undefined>
-    if (format === 'asciicast') {
-      const text = decoder.decode(data, { stream: true })
-      pending = text === '' ? [] : [out.write(castEvent(text, now), writeThrough)]
-    } else {
-      pending = [
-        out.write(data, writeThrough),
-        timing?.write(`${((now - last) / 1000).toFixed(6)} ${data.length}\n`, writeThrough),
-      ]
-    }
-    last = now
-    const waits = pending.filter((p): p is Promise<void> => p !== undefined)
-    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined)
+  const limitNs = options.idleTimeLimit === undefined ? undefined : BigInt(Math.round(options.idleTimeLimit * 1e9))
+  let skipped = 0n
+  let lastRaw = 0n
+  const stamp = (): bigint => {
+    const raw = BigInt(Math.round((performance.now() - origin) * 1e6))
+    if (limitNs !== undefined && raw - lastRaw > limitNs) skipped += raw - lastRaw - limitNs
+    if (raw > lastRaw) lastRaw = raw
+    return raw - skipped
   }
 
-  // asciicast v2 records each resize of this terminal as an "r" event ("COLSxROWS"); spawn
-  // itself passes the new size on to the child.
+  // util-linux's -o: once the logs hold more than the limit, stop logging and end the child.
+  const stop = new AbortController()
+  let logged = 0
+  let limited = false
+  const account = (queued: Queued): Promise<void> | undefined => {
+    logged += queued.bytes
+    if (options.outputLimit !== undefined && logged > options.outputLimit && !limited) {
+      limited = true
+      stop.abort()
+    }
+    return queued.wait
+  }
+  let failure: Error | undefined
+  const guard = (fn: () => Queued): Promise<void> | undefined => {
+    if (limited || failure) return undefined
+    try {
+      return account(fn())?.catch((err: Error) => {
+        failure ??= err
+      })
+    } catch (err) {
+      failure ??= err as Error // a write error: reported when the recording is closed
+      return undefined
+    }
+  }
+
+  // Each resize of this terminal is recorded ("r" in asciicast, "S" in a multi-stream timing
+  // file); spawn itself passes the new size on to the child.
   let recordedSize = `${size.cols}x${size.rows}`
   const onResize = (): void => {
     let now: { cols: number; rows: number }
@@ -223,52 +230,50 @@ export async function record(options: RecordOptions): Promise<number> {
     const dims = `${now.cols}x${now.rows}`
     if (dims === recordedSize) return
     recordedSize = dims
-    try {
-      void out.write(`${JSON.stringify([seconds(performance.now()), 'r', dims])}\n`, writeThrough)?.catch(() => undefined)
-    } catch {
-      // A failed write is reported when the recording is closed.
-    }
+    void guard(() => sink.resize(stamp(), now.cols, now.rows))
   }
-  const recordResizes = format === 'asciicast' && sizeFd >= 0
-  if (recordResizes) process.on('SIGWINCH', onResize)
+  if (sizeFd >= 0) process.on('SIGWINCH', onResize)
 
+  const echo = options.echo ?? 'auto'
   let status: ExitStatus | undefined
-  let failure: Error | undefined
   try {
     status = await spawn(options.argv, {
-      masterRead,
+      masterRead: (data) => guard(() => sink.output(stamp(), data)),
+      stdinRead: (data) => guard(() => sink.input(stamp(), data)),
       stdin: stdinFd,
       stdout: stdoutFd,
-      // Piped input is not typed: do not echo it into the recording (util-linux does the same).
-      echo: interactive ? undefined : false,
+      // auto: piped input is not typed, so it is not echoed into the recording.
+      echo: echo === 'always' ? true : echo === 'never' ? false : interactive ? undefined : false,
       cols: size.cols,
       rows: size.rows,
+      signal: stop.signal,
     })
   } catch (err) {
-    failure = err as Error
+    if (!limited) failure ??= err as Error
   } finally {
-    if (recordResizes) process.removeListener('SIGWINCH', onResize)
+    if (sizeFd >= 0) process.removeListener('SIGWINCH', onResize)
   }
 
   const code = status ? exitCodeOf(status) : 1
+  const ending: Ending = status ? { code } : limited ? { limit: true } : undefined
   try {
-    if (format === 'asciicast') {
-      const rest = decoder.decode()
-      if (rest !== '') out.write(castEvent(rest, performance.now()), false)
-    } else if (status) {
-      out.write(`\nScript done on ${isoTimestamp(new Date())} [COMMAND_EXIT_CODE="${code}"]\n`, false)
-    }
+    sink.finish(stamp(), ending, isoTimestamp(new Date()))
   } catch (err) {
     failure ??= err as Error
   }
-  const closing = await Promise.allSettled([out.close(), timing?.close()])
-  for (const result of closing) {
-    if (result.status === 'rejected') failure ??= result.reason as Error
+  try {
+    await sink.close()
+  } catch (err) {
+    failure ??= err as Error
   }
   if (failure) {
     const what = (failure as NodeJS.ErrnoException).code === 'ENOENT' && !status ? 'cannot run' : 'recording failed'
     throw new RecordError(`napi-pty script: ${what}: ${failure.message}`, status ? code || 1 : 1)
   }
-  say(`Script done, file is ${options.file}\n`)
+  if (limited) {
+    say(`Script terminated, max output files size ${options.outputLimit} exceeded.\n`)
+    return 1
+  }
+  say(`Script done, file is ${name}\n`)
   return code
 }

@@ -1,0 +1,98 @@
+// Helpers for the recorder's reference tests: a tmux pane running one command (kept on screen
+// after it exits), and the asciinema 3 that scripts/asciinema.sh installs.
+
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+import type { ExecutionContext } from 'ava'
+
+import { cleanEnv, pollUntil, run } from './script-helpers'
+
+export const ASCIINEMA_VERSION = '3.2.0'
+
+/** Where scripts/asciinema.sh installs asciinema (the same rule as the script). */
+export const ASCIINEMA = path.join(
+  process.env.NAPI_PTY_ASCIINEMA_ROOT ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'napi-pty', `asciinema-${ASCIINEMA_VERSION}`),
+  'bin',
+  'asciinema',
+)
+
+/** Why the asciinema tests cannot run, or undefined when they can. */
+export const ASCIINEMA_MISSING = fs.existsSync(ASCIINEMA)
+  ? undefined
+  : `asciinema ${ASCIINEMA_VERSION} is not installed (scripts/asciinema.sh installs it)`
+
+/** `asciinema convert -f FORMAT IN -` as bytes; throws with its stderr when it fails. */
+export async function asciinemaConvert(dir: string, format: 'raw' | 'txt' | 'asciicast-v3', input: string): Promise<Buffer> {
+  const out = path.join(dir, `asciinema-out-${Math.random().toString(36).slice(2)}`)
+  const result = await run(ASCIINEMA, ['convert', '-f', format, input, out], { cwd: dir })
+  if (result.code !== 0) throw new Error(`asciinema convert -f ${format} ${input}: ${result.stderr.toString()}`)
+  return fs.readFileSync(out)
+}
+
+/** The bytes asciinema's raw format starts with: a resize to the recording's size. */
+export function rawPrefix(cols: number, rows: number): Buffer {
+  return Buffer.from(`\x1b[8;${rows};${cols}t`)
+}
+
+/**
+ * A tmux pane of `cols`×`rows` on its own server running `argv` (with a clean environment) in
+ * `dir`; the pane stays on screen after the command exits. The server is killed at the end.
+ */
+export async function tmuxPane(t: ExecutionContext, dir: string, argv: string[], size = { cols: 100, rows: 30 }) {
+  const socket = `napi-pty-rec-${process.pid}-${Math.random().toString(36).slice(2)}`
+  const env = cleanEnv()
+  const tmux = async (...args: string[]): Promise<string> => {
+    const result = await run('tmux', ['-L', socket, '-f', '/dev/null', ...args], { cwd: dir, env })
+    if (result.code !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr.toString()}`)
+    return result.stdout.toString()
+  }
+  // The session starts with a shell that waits for a key, so that remain-on-exit is set before
+  // the command runs; then the command replaces it.
+  await tmux('new-session', '-d', '-s', 'rec', '-x', String(size.cols), '-y', String(size.rows), '-c', dir, 'cat')
+  t.teardown(async () => {
+    const socketPath = (await tmux('display-message', '-p', '#{socket_path}').catch(() => '')).trim()
+    await tmux('kill-server').catch(() => undefined)
+    if (socketPath !== '') fs.rmSync(socketPath, { force: true })
+  })
+  await tmux('set-option', '-t', 'rec', 'remain-on-exit', 'on')
+  // No "Pane is dead" line over the command's last screen.
+  await tmux('set-option', '-t', 'rec', 'remain-on-exit-format', '')
+  await tmux('respawn-pane', '-k', '-t', 'rec', '-c', dir, 'env', '-u', 'ENV', 'SHELL=/bin/sh', 'TERM=xterm', ...argv)
+  const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'rec')
+  return {
+    tmux,
+    screen,
+    /** Types `text` literally (no Enter). */
+    async keys(text: string): Promise<void> {
+      await tmux('send-keys', '-t', 'rec', '-l', text)
+    },
+    async enter(): Promise<void> {
+      await tmux('send-keys', '-t', 'rec', 'Enter')
+    },
+    waitForScreen(pattern: RegExp): Promise<string> {
+      return pollUntil(`${pattern} on the tmux screen`, async () => {
+        const text = await screen()
+        return pattern.test(text) ? text : undefined
+      }).catch(async (err: Error) => {
+        throw new Error(`${err.message}; the screen:\n${await screen()}`)
+      })
+    },
+    /** Resolves once the pane's command has exited, with its exit status. */
+    waitForExit(): Promise<number> {
+      return pollUntil('the pane command to exit', async () => {
+        const [dead, status] = (await tmux('display-message', '-p', '-t', 'rec', '#{pane_dead} #{pane_dead_status}')).trim().split(' ')
+        return dead === '1' ? Number(status) : undefined
+      })
+    },
+  }
+}
+
+/** tmux capture-pane's text as our .txt writes a screen: no trailing empty rows. */
+export function trimScreen(text: string): string {
+  const lines = text.split('\n')
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+  return lines.map((line) => `${line}\n`).join('')
+}
