@@ -8,7 +8,7 @@
 
 const { performance } = require('node:perf_hooks')
 
-const { fork } = require('../index.js')
+const { fork } = require('../dist/index.js')
 
 function option(name, fallback) {
   const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))
