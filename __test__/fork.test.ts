@@ -307,11 +307,17 @@ test('end() after a partial line still gives the child end-of-file', async (t) =
 
 test('input has backpressure: write() returns false, then drain', async (t) => {
   const size = 1 << 20
-  const child = await fork(['sh', '-c', `stty raw -echo; echo ready; head -c ${size} | wc -c`])
+  // The reader is stopped while the test writes, so the terminal's buffer fills and the write
+  // cannot finish at once: Writable returns true for a chunk that _write finished in the same
+  // call, whatever its size, and a reader on another core can drain 1 MiB that fast.
+  const count = `import sys\nn = 0\nwhile n < ${size}:\n  b = sys.stdin.buffer.raw.read(${size} - n)\n  if not b: break\n  n += len(b)\nprint(n)`
+  const child = await fork(['sh', '-c', `stty raw -echo; echo ready; exec ${PYTHON} -I -S -c '${count}'`])
   const reader = new OutputReader(child)
   await reader.until('ready')
+  t.true(child.kill('SIGSTOP'))
   const full = !child.write(Buffer.alloc(size, 'z'))
   t.true(full)
+  t.true(child.kill('SIGCONT'))
   await new Promise((resolve) => child.once('drain', resolve))
   t.regex(await reader.ended, new RegExp(`^ready\\n *${size}\\n$`))
   t.is((await child.wait()).exitCode, 0)
