@@ -116,9 +116,10 @@ test('--idle-time-limit shortens long pauses in a cast and in a timing file, and
   const entries = timingEntries(fs.readFileSync(path.join(dir, 'timing'), 'utf8'))
   t.true(entries.every((e) => e.delay <= 0.2), JSON.stringify(entries))
 
-  // Without the limit the pause is there: sleep 1 cannot end early.
+  // Without the limit the pause is there. Not a full second between the two events: `a` may be
+  // read late on a loaded machine, which shortens the gap that follows it; but far over 0.2 s.
   await napiPty(['script', '-q', '--format', 'asciicast', '-c', command, 'free.cast'], { cwd: dir })
-  t.true(readCast(path.join(dir, 'free.cast')).events.some((e) => Number(e[0]) >= 0.999))
+  t.true(readCast(path.join(dir, 'free.cast')).events.some((e) => Number(e[0]) >= 0.5))
 })
 
 /** Runs our recorder on a pty, waits for `ready` on its screen, and SIGKILLs it. */

@@ -60,7 +60,12 @@ export async function tmuxPane(t: ExecutionContext, dir: string, argv: string[],
   await tmux('set-option', '-t', 'rec', 'remain-on-exit', 'on')
   // No "Pane is dead" line over the command's last screen.
   await tmux('set-option', '-t', 'rec', 'remain-on-exit-format', '')
-  await tmux('respawn-pane', '-k', '-t', 'rec', '-c', dir, 'env', '-u', 'ENV', 'SHELL=/bin/sh', 'TERM=xterm', ...argv)
+  // The command's exit status, written by a shell around it: tmux can mark a pane dead (its
+  // terminal closed) and still never fill in #{pane_dead_status} (seen with two servers up).
+  const statusFile = path.join(os.tmpdir(), `${socket}.status`)
+  t.teardown(() => fs.rmSync(statusFile, { force: true }))
+  const wrapper = `"$@"; echo $? > '${statusFile}'`
+  await tmux('respawn-pane', '-k', '-t', 'rec', '-c', dir, 'sh', '-c', wrapper, 'sh', 'env', '-u', 'ENV', 'SHELL=/bin/sh', 'TERM=xterm', ...argv)
   const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'rec')
   return {
     tmux,
@@ -83,8 +88,8 @@ export async function tmuxPane(t: ExecutionContext, dir: string, argv: string[],
     /** Resolves once the pane's command has exited, with its exit status. */
     waitForExit(): Promise<number> {
       return pollUntil('the pane command to exit', async () => {
-        const [dead, status] = (await tmux('display-message', '-p', '-t', 'rec', '#{pane_dead} #{pane_dead_status}')).trim().split(' ')
-        return dead === '1' ? Number(status) : undefined
+        const status = fs.existsSync(statusFile) ? fs.readFileSync(statusFile, 'utf8') : ''
+        return status.endsWith('\n') ? Number(status) : undefined
       })
     },
   }
