@@ -26,6 +26,6 @@ export const LANE_INPUT: number = native.LANE_INPUT
 export const EXIT_GRACE_MS: number = native.EXIT_GRACE_MS
 /** ...and how long after the exit it ends at the latest. */
 export const EXIT_GRACE_MAX_MS: number = native.EXIT_GRACE_MAX_MS
-/** How long `Symbol.asyncDispose` waits after hanging up before it sends SIGKILL. Only the
- * facade uses it, so it is defined here. */
+/** The grace `Symbol.asyncDispose` (and an aborted `fork` or `spawn`) gives `terminate()`
+ * before it sends SIGKILL to what is left. Only the facade uses it, so it is defined here. */
 export const DISPOSE_GRACE_MS = 1000

@@ -29,8 +29,9 @@ export interface SpawnOptions extends ForkOptions {
   stdin?: number
   /** The fd to write the child's output to. Default 1. */
   stdout?: number
-  /** Aborting rejects with an `AbortError` once the terminal is restored, and ends the child as
-   * `fork`'s `signal` does: hung up, then `SIGKILL` after `DISPOSE_GRACE_MS` if it is still there. */
+  /** Aborting ends the child and what it started, as `terminate()` does (`SIGKILL` after
+   * `DISPOSE_GRACE_MS` for what is left), then rejects with an `AbortError` once the terminal is
+   * restored. */
   signal?: AbortSignal
 }
 

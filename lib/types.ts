@@ -51,8 +51,8 @@ export interface ForkOptions extends OpenPtyOptions {
   /** Whether the terminal echoes input back as output. Default `true`, as a new terminal does;
    * `false` suits input that is piped rather than typed (util-linux `script` does so). */
   echo?: boolean
-  /** Aborting ends the child as `await using` does: it is hung up, and sent `SIGKILL` after
-   * `DISPOSE_GRACE_MS` if it is still there. Aborted before `fork` resolves, `fork` rejects
+  /** Aborting ends the child and what it started as `await using` does (`terminate()`, with
+   * `SIGKILL` after `DISPOSE_GRACE_MS` for what is left). Aborted before `fork` resolves, `fork` rejects
    * with an `AbortError` (already aborted: nothing is started); after, the output ends and
    * `wait()` resolves with the exit status. No `'error'` is emitted: the abort is yours. */
   signal?: AbortSignal
