@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 
 import { fork, getWindowSize, openpty, setWindowSize, type PtyProcess } from '../index'
-import { childPids, collectText, describePids, fdTable, LINUX, linuxOnly, newFds, runNode, sysFields, tempDir, waitFor } from './helpers'
+import { childPids, collectText, leavesNothing, LINUX, linuxOnly, runNode, sysFields, tempDir } from './helpers'
 
 const serial = test.serial
 
@@ -30,18 +30,6 @@ test.before(async () => {
 })
 
 test.after.always(() => tmp.remove())
-
-/** Runs `act` and then checks that the process has exactly the fds and children it had. */
-async function leavesNothing<T>(t: ExecutionContext, act: () => Promise<T> | T): Promise<T> {
-  const fds = fdTable()
-  const children = childPids()
-  const result = await act()
-  const newChildren = () => describePids(childPids().filter((pid) => !children.includes(pid)))
-  await waitFor(() => newFds(fds).length === 0 && newChildren().length === 0)
-  t.deepEqual(newFds(fds), [], 'no fd is left behind')
-  t.deepEqual(newChildren(), [], 'no child or zombie is left behind')
-  return result
-}
 
 /** fork() must reject with exactly this system error and leave nothing behind. */
 async function execError(

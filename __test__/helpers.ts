@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 
 /** A Python that starts fast (the pyenv shim on PATH is a bash script). */
 export const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
@@ -282,4 +282,16 @@ export function tempDir(): { dir: string; remove: () => void } {
 export function sysFields(err: unknown): Record<string, unknown> {
   const e = err as NodeJS.ErrnoException
   return { name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path }
+}
+
+/** Runs `act` and then checks that the process has exactly the fds and children it had. */
+export async function leavesNothing<T>(t: ExecutionContext, act: () => Promise<T> | T): Promise<T> {
+  const fds = fdTable()
+  const children = childPids()
+  const result = await act()
+  const newChildren = () => describePids(childPids().filter((pid) => !children.includes(pid)))
+  await waitFor(() => newFds(fds).length === 0 && newChildren().length === 0)
+  t.deepEqual(newFds(fds), [], 'no fd is left behind')
+  t.deepEqual(newChildren(), [], 'no child or zombie is left behind')
+  return result
 }

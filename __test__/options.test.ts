@@ -5,10 +5,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { getEventListeners } from 'node:events'
 
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 
 import { fork, openpty, spawn, DISPOSE_GRACE_MS } from '../index'
-import { OutputReader, childPids, collectText, describePids, fdTable, newFds, procState, tempDir, waitFor } from './helpers'
+import { OutputReader, childPids, collectText, leavesNothing, procState, tempDir, waitFor } from './helpers'
 
 const serial = test.serial
 
@@ -21,18 +21,6 @@ test.before(async () => {
   await collectText(child)
   await child.wait()
 })
-
-/** Runs `act` and then checks that the process has exactly the fds and children it had. */
-async function leavesNothing<T>(t: ExecutionContext, act: () => Promise<T> | T): Promise<T> {
-  const fds = fdTable()
-  const children = childPids()
-  const result = await act()
-  const newChildren = () => describePids(childPids().filter((pid) => !children.includes(pid)))
-  await waitFor(() => newFds(fds).length === 0 && newChildren().length === 0)
-  t.deepEqual(newFds(fds), [], 'no fd is left behind')
-  t.deepEqual(newChildren(), [], 'no child or zombie is left behind')
-  return result
-}
 
 // --- A child_process-style argv -------------------------------------------------------------
 
