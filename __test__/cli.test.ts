@@ -6,8 +6,7 @@ import * as path from 'node:path'
 
 import test from 'ava'
 
-import { fork } from '../index'
-import { napiPty, tempDir } from './script-helpers'
+import { napiPty, recordResize, tempDir } from './script-helpers'
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
 
@@ -89,28 +88,10 @@ test('replay refuses a timing file or asciicast event it cannot read, naming the
 
 test('an asciicast v2 recording records a resize of its terminal as an "r" event', async (t) => {
   const dir = tempDir(t)
-  const bin = path.join(__dirname, '..', 'dist', 'cli', 'napi-pty.js')
-  // The recorded shell says when it is ready, then waits (interruptibly) for its own SIGWINCH.
-  const command = `trap 'stty size; kill $!; exit 0' WINCH; echo ready; sleep 60 & wait`
-  const recorder = await fork([process.execPath, bin, 'script', '-q', '--format', 'asciicast-v2', '-c', command, 'rec.cast'], {
-    cwd: dir,
-    cols: 80,
-    rows: 24,
-    env: { ...process.env, SHELL: '/bin/sh' },
-  })
-  let seen = ''
-  let resized = false
-  for await (const chunk of recorder) {
-    seen += String(chunk)
-    if (!resized && seen.includes('ready')) {
-      resized = true
-      recorder.resize(120, 40)
-    }
-  }
-  t.is((await recorder.wait()).exitCode, 0)
+  const { exitCode, seen, lines } = await recordResize(dir, 'asciicast-v2')
+  t.is(exitCode, 0)
   t.true(seen.includes('40 120'), seen)
 
-  const lines = fs.readFileSync(path.join(dir, 'rec.cast'), 'utf8').trimEnd().split('\n')
   const header = JSON.parse(lines[0] as string) as { width: number; height: number }
   t.deepEqual([header.width, header.height], [80, 24])
   const events = lines.slice(1).map((line) => JSON.parse(line) as [number, string, string])

@@ -6,8 +6,7 @@ import * as path from 'node:path'
 
 import test from 'ava'
 
-import { fork } from '../index'
-import { BIN, cleanEnv, napiPty, run, splitTypescript, tempDir } from './script-helpers'
+import { napiPty, recordResize, run, splitTypescript, tempDir } from './script-helpers'
 
 test('convert --help, and the global help names convert', async (t) => {
   const dir = tempDir(t)
@@ -99,24 +98,8 @@ test('-B with piped input: replay --summary tells the streams, --stream plays ea
 
 test('an asciicast v3 recording records a resize of its terminal as an "r" event', async (t) => {
   const dir = tempDir(t)
-  const command = `trap 'stty size; kill $!; exit 0' WINCH; echo ready; sleep 60 & wait`
-  const recorder = await fork([process.execPath, BIN, 'script', '-q', '--format', 'asciicast', '-c', command, 'rec.cast'], {
-    cwd: dir,
-    cols: 80,
-    rows: 24,
-    env: cleanEnv(),
-  })
-  let seen = ''
-  let resized = false
-  for await (const chunk of recorder) {
-    seen += String(chunk)
-    if (!resized && seen.includes('ready')) {
-      resized = true
-      recorder.resize(120, 40)
-    }
-  }
-  t.is((await recorder.wait()).exitCode, 0)
-  const lines = fs.readFileSync(path.join(dir, 'rec.cast'), 'utf8').trimEnd().split('\n')
+  const { exitCode, lines } = await recordResize(dir, 'asciicast')
+  t.is(exitCode, 0)
   t.deepEqual((JSON.parse(lines[0] as string) as { term: unknown }).term, { cols: 80, rows: 24, type: 'xterm' })
   const events = lines.slice(1).map((line) => JSON.parse(line) as [number, string, string])
   t.deepEqual(events.filter((e) => e[1] === 'r').map((e) => e[2]), ['120x40'])

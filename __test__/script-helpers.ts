@@ -8,6 +8,8 @@ import * as path from 'node:path'
 
 import type { ExecutionContext } from 'ava'
 
+import { fork } from '../index'
+
 export const BIN = path.join(__dirname, '..', 'dist', 'cli', 'napi-pty.js')
 
 /** Hang guard only: a run still going after this long is killed (and its test fails). */
@@ -125,4 +127,30 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
     // Polling an external program's state: a short pause between looks, not a synchronisation.
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+}
+
+/**
+ * Records, as `format` into `dir`/rec.cast, an 80x24 session whose shell says `ready` and waits
+ * (interruptibly) for its own SIGWINCH, then prints `stty size`; the terminal is resized to
+ * 120x40 once `ready` is seen. Gives the exit code, what the terminal showed and the cast's lines.
+ */
+export async function recordResize(dir: string, format: string): Promise<{ exitCode: number | null; seen: string; lines: string[] }> {
+  const command = `trap 'stty size; kill $!; exit 0' WINCH; echo ready; sleep 60 & wait`
+  const recorder = await fork([process.execPath, BIN, 'script', '-q', '--format', format, '-c', command, 'rec.cast'], {
+    cwd: dir,
+    cols: 80,
+    rows: 24,
+    env: cleanEnv(),
+  })
+  let seen = ''
+  let resized = false
+  for await (const chunk of recorder) {
+    seen += String(chunk)
+    if (!resized && seen.includes('ready')) {
+      resized = true
+      recorder.resize(120, 40)
+    }
+  }
+  const { exitCode } = await recorder.wait()
+  return { exitCode, seen, lines: fs.readFileSync(path.join(dir, 'rec.cast'), 'utf8').trimEnd().split('\n') }
 }
