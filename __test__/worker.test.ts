@@ -17,6 +17,9 @@ async function endMidSession(t: ExecutionContext, mode: 'terminate' | 'exit', fl
   const fds = fdTable()
   const threads = threadCount()
   const worker = new Worker(path.join(FIXTURES, 'pty-worker.js'), { workerData: { mode, flood } })
+  // A failed assertion throws: end the worker anyway, or its children would outlive this test
+  // and be counted against the next ones.
+  t.teardown(() => worker.terminate())
   const exited = new Promise((resolve) => worker.once('exit', resolve))
   const message = await new Promise<{ pids?: number[]; error?: string }>((resolve, reject) => {
     worker.once('message', resolve)
@@ -62,6 +65,7 @@ linuxOnly(LINUX.proc, test.serial)('a worker terminated while its forks are on t
   for (let i = 0; i < 3; i++) {
     const fds = fdTable()
     const worker = new Worker(path.join(FIXTURES, 'pty-worker.js'), { workerData: { mode: 'spawning' } })
+    t.teardown(() => worker.terminate())
     await new Promise((resolve, reject) => {
       worker.once('message', resolve)
       worker.once('error', reject)
@@ -86,6 +90,7 @@ linuxOnly(LINUX.proc, test.serial)('several workers use napi-pty at once; one te
       }),
   )
   const doomed = start({ mode: 'terminate', flood: true })
+  for (const worker of [...busy, doomed]) t.teardown(() => worker.terminate())
   const message = await new Promise<{ pids?: number[]; error?: string }>((resolve, reject) => {
     doomed.once('message', resolve)
     doomed.once('error', reject)
