@@ -140,6 +140,26 @@ for (const name of caseNames) {
   test(title, run)
 }
 
+// --- Ending what terminals started; a Screen per child ------------------------------------------
+
+linuxOnly(LINUX.stressWorkers, test)('terminate: 40 calls beside unrelated children; none of theirs killed, nothing of the terminals left', async (t) => {
+  const result = await worker('terminate', { n: 40, concurrency: 4 })
+  assertChecks(t, result)
+  t.is(result.report?.figures?.calls, 40)
+})
+
+linuxOnly(LINUX.stressWorkers, test)('dispose: 40 terminals with background jobs, all disposed at once; no process of theirs left', async (t) => {
+  const result = await worker('dispose', { n: 40 })
+  assertChecks(t, result)
+  t.is(result.report?.figures?.processesWhileOpen, 160)
+})
+
+linuxOnly(LINUX.stressWorkers, test)('screen: 40 children driven through a Screen and disposed; fds, threads, heap as before', async (t) => {
+  const result = await worker('screen', { n: 40, warm: 20 })
+  assertChecks(t, result)
+  t.is(result.report?.figures?.children, 40)
+})
+
 // --- Hostile input (fast-check) ----------------------------------------------------------------
 
 const hostile = () => worker('hostile', { runs: 100, seed: 2026 })

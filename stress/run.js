@@ -46,6 +46,8 @@ function plan(scale) {
   // Ending what terminals started (the session layer does not depend on the strategy).
   runs.push({ section: 'terminate', scenario: 'terminate', params: { n: n(1000) }, strategy: 'clone-vfork' })
   runs.push({ section: 'dispose', scenario: 'dispose', params: { n: n(1000) }, strategy: 'clone-vfork' })
+  // A Screen per child: the terminal emulator must not keep anything of a disposed Screen.
+  runs.push({ section: 'screen', scenario: 'screen', params: { n: n(1000) }, strategy: 'clone-vfork' })
   // A longer soak, to see whether RSS levels off once the allocator and V8 have warmed up.
   runs.push({ section: 'soak-fork', scenario: 'soak-fork', params: { n: n(30000) }, strategy: 'clone-vfork' })
   const { caseNames } = require('./callbacks')
@@ -222,6 +224,15 @@ function terminateSection(calls, disposals) {
   return parts.join('\n')
 }
 
+function screenSection(results) {
+  if (results.length === 0) return ''
+  const rows = results.map((r) => {
+    const f = r.report?.figures ?? {}
+    return [f.children, f.failures, `${fmt(f.ms)} ms`, `${fmt(f.heapKiB?.before)} / ${fmt(f.heapKiB?.after)} KiB (${fmt(f.heapKiB?.growth)} KiB)`, `${fmt(f.fds?.before)} / ${fmt(f.fds?.after)}`, `${fmt(f.threads?.before)} / ${fmt(f.threads?.after)}`, verdict(r)]
+  })
+  return `## A Screen per child\n\nEach child prints a coloured prompt, reads a line and answers; its Screen waits for the prompt, keys are pressed, the answer is awaited, \`toSVG()\` renders it and the Screen is disposed; two children at a time, after 200 of warm-up.\n\n${table(['children', 'failures', 'time', 'heap before / after (growth)', 'fds before / after', 'threads before / after', 'result'], rows)}\n`
+}
+
 function failuresSection(all) {
   const failed = all.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => [`${r.scenario}${r.params.case ? ` (${r.params.case})` : ''}${r.params.free !== undefined ? ` (${r.params.free} free)` : ''}`, r.strategy, c.name, json(c.detail ?? null).slice(0, 400)]))
   if (failed.length === 0) return '## Failed checks\n\nNone.\n'
@@ -253,6 +264,7 @@ function render(all, info, args, wallMs) {
     emfileSection(by('emfile'), by('emfile-first')),
     hostileSection(by('hostile')),
     terminateSection(by('terminate'), by('dispose')),
+    screenSection(by('screen')),
     failuresSection(all),
   ].join('\n')
 }
@@ -282,7 +294,7 @@ async function main() {
     printResult(result)
     all.push(result)
   }
-  const order = ['soak-fork', 'soak-spawn', 'load', 'bytes', 'faults', 'callbacks', 'emfile', 'emfile-first', 'hostile', 'terminate', 'dispose']
+  const order = ['soak-fork', 'soak-spawn', 'load', 'bytes', 'faults', 'callbacks', 'emfile', 'emfile-first', 'hostile', 'terminate', 'dispose', 'screen']
   all.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section))
   const wallMs = performance.now() - t0
   const text = render(all, machine(), args, wallMs)

@@ -16,6 +16,7 @@ const scenarios = {
   hostile: () => require('./hostile').hostile,
   terminate: () => require('./terminate').terminateMany,
   dispose: () => require('./terminate').disposeMany,
+  screen: () => require('./screen').screenMany,
 }
 
 async function main() {
