@@ -90,8 +90,9 @@ impl NativePty {
   pub fn session(&self) -> NativeSession {
     let pid = self.shared.pid;
     // The start time read is the child's only if the child was not reaped yet after the
-    // read: a signal 0 through the reactor's pidfd says so. Otherwise the leader is unknown,
-    // and the session is taken only through what was seen of it.
+    // read: a signal 0 through the reactor's exit watch says so (a pidfd; on macOS a `kill`
+    // that the reaping excludes). Otherwise the leader is unknown, and the session is taken
+    // only through what was seen of it.
     let leader = platform::stat(pid)
       .filter(|p| p.sid == pid)
       .map(|p| p.start)
