@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 
@@ -220,6 +220,61 @@ export function terminalHolders(ptsName: string): number[] {
     }
   }
   return out
+}
+
+/** A process as `ps` shows it from outside, read the same way on Linux and macOS. */
+export interface Outside {
+  pid: number
+  ppid: number
+  pgid: number
+  /** The state letter: `Z` for a zombie. */
+  state: string
+  /** When it started, to the second (`lstart`): with the pid, tells it from a later process
+   * given the same pid. */
+  start: string
+  name: string
+}
+
+/** Runs `ps` with `args`; its lines (ps exits 1 when none of the pids given exists). */
+function psLines(args: string[]): string[] {
+  const r = spawnSync('ps', ['-ww', ...args], { encoding: 'utf8' })
+  if (r.error) throw r.error
+  return r.stdout.split('\n').filter((line) => line.trim() !== '')
+}
+
+/** Those of `pids` that exist (zombies included), by pid, as `ps` sees them. */
+export function outside(pids: number[]): Map<number, Outside> {
+  const out = new Map<number, Outside>()
+  if (pids.length === 0) return out
+  for (const line of psLines(['-o', 'pid=,ppid=,pgid=,stat=,lstart=,ucomm=', '-p', pids.join(',')])) {
+    // lstart is five words ("Mon Dec  7 03:51:04 2026"); the name is the rest.
+    const words = line.trim().split(/\s+/)
+    const [pid, ppid, pgid] = words.slice(0, 3).map(Number)
+    out.set(pid, { pid, ppid, pgid, state: words[3][0], start: words.slice(4, 9).join(' '), name: words.slice(9).join(' ') })
+  }
+  return out
+}
+
+/** The state letter and command line of every process (or of those of `pids` that exist),
+ * by pid. */
+export function commandLines(pids?: number[]): Map<number, { state: string; line: string }> {
+  const out = new Map<number, { state: string; line: string }>()
+  const which = pids === undefined ? ['-A'] : pids.length === 0 ? undefined : ['-p', pids.join(',')]
+  if (!which) return out
+  for (const text of psLines(['-o', 'pid=,stat=,args=', ...which])) {
+    const match = /^\s*(\d+)\s+(\S+)\s?(.*)$/.exec(text)
+    if (match) out.set(Number(match[1]), { state: match[2][0], line: match[3] })
+  }
+  return out
+}
+
+/** Each pid's session id, as `getsid(2)` gives it (`ps` has no column for it on macOS); -1 for
+ * a pid that does not exist. */
+export function sessionIds(pids: number[]): number[] {
+  const code = 'import os, sys\nfor p in sys.argv[1:]:\n  try: print(os.getsid(int(p)))\n  except OSError: print(-1)'
+  const r = spawnSync(PYTHON, ['-c', code, ...pids.map(String)], { encoding: 'utf8' })
+  if (r.error) throw r.error
+  return r.stdout.trim().split('\n').map(Number)
 }
 
 /** Sends SIGKILL if the process still exists; for cleaning up grandchildren. */

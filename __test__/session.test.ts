@@ -1,5 +1,8 @@
 // What runs in the terminal: foreground(), processes(), terminate(), and disposing.
 
+// Processes are looked at from outside with `ps` (and `getsid` through Python), not through
+// /proc, so that the file runs the same on Linux and macOS.
+
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -7,35 +10,65 @@ import * as path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 
 import { fork, spawn, type PtyProcess } from '../index'
-import { OutputReader, procStat, tempDir, waitFor } from './helpers'
+import { commandLines, OutputReader, outside, PYTHON, sessionIds, tempDir, waitFor } from './helpers'
+
+/** `setsid PROGRAM ARGS…`: macOS has no setsid(1). */
+const SETSID = `${PYTHON} -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])'`
 
 /** Background jobs of every kind: two plain, one that ignores SIGHUP and SIGTERM, one that
  * left the session. */
-const JOBS = 'sleep 100 & sleep 100 & (trap "" HUP TERM; sleep 100) & setsid sleep 100 & wait'
+const JOBS = `sleep 100 & sleep 100 & (trap "" HUP TERM; sleep 100) & ${SETSID} sleep 100 & wait`
 
-/** A process as seen from outside: its pid and start time (field 22 of its stat). */
+/** The name the system gives the process `pid` (`sh` may run as another shell: on macOS,
+ * /bin/sh execs the shell it stands for). */
+function nameOf(pid: number): string | undefined {
+  return outside([pid]).get(pid)?.name
+}
+
+/** /tmp as the system resolves it (on macOS a link to /private/tmp). */
+const TMP = fs.realpathSync('/tmp')
+
+/** A process as seen from outside: its pid and start time. */
 interface Identity {
   pid: number
   start: string
 }
 
-function identity(pid: number): Identity | undefined {
-  const start = procStat(pid)?.[19]
-  return start === undefined ? undefined : { pid, start }
+function identities(pids: number[]): Identity[] {
+  return [...outside(pids).values()].map(({ pid, start }) => ({ pid, start }))
 }
 
-/** Still the same process, and not a zombie (a zombie that is not ours counts as gone). */
+function identity(pid: number): Identity | undefined {
+  return identities([pid])[0]
+}
+
+/** Those of `who` that are still the same process and not zombies (a zombie that is not ours
+ * counts as gone). */
+function living(who: Identity[]): Identity[] {
+  const now = outside(who.map((w) => w.pid))
+  return who.filter((w) => {
+    const p = now.get(w.pid)
+    return p !== undefined && p.start === w.start && p.state !== 'Z'
+  })
+}
+
 function alive(who: Identity): boolean {
-  const stat = procStat(who.pid)
-  return stat !== undefined && stat[19] === who.start && stat[0] !== 'Z'
+  return living([who]).length === 1
 }
 
 function sleepsOf(child: PtyProcess): Identity[] {
-  return child
-    .processes()
-    .filter((p) => p.name === 'sleep')
-    .map((p) => identity(p.pid))
-    .filter((who): who is Identity => who !== undefined)
+  return identities(
+    child
+      .processes()
+      .filter((p) => p.name === 'sleep')
+      .map((p) => p.pid),
+  )
+}
+
+/** Whether each of `pids` is a process named `name` now. */
+function named(pids: number[], name: string): boolean {
+  const now = outside(pids)
+  return pids.every((pid) => now.get(pid)?.name === name)
 }
 
 /** A child of this process outside any terminal, with its exit noted. */
@@ -55,7 +88,7 @@ async function withJobs(t: ExecutionContext): Promise<{ child: PtyProcess; sleep
   const child = await fork(['sh', '-c', JOBS])
   child.resume()
   // Nothing tells when a background job has exec'd: look until all four are sleeps.
-  await waitFor(() => sleepsOf(child).length === 4)
+  await waitFor(() => child.processes().filter((p) => p.name === 'sleep').length === 4 && sleepsOf(child).length === 4)
   const sleeps = sleepsOf(child)
   t.is(sleeps.length, 4, JSON.stringify(child.processes()))
   return { child, sleeps }
@@ -65,20 +98,22 @@ test('foreground(): the idle shell, a command it runs (argv, cwd), the shell aga
   const child = await fork(['sh', '-i'], { env: { PATH: process.env.PATH, PS1: 'PROMPT> ' } })
   const out = new OutputReader(child)
   await out.until('PROMPT> ')
-  t.deepEqual(child.foreground(), { pid: child.pid, pgid: child.pid, name: 'sh', argv: ['sh', '-i'], cwd: process.cwd() })
+  const sh = nameOf(child.pid)
+  t.truthy(sh)
+  t.deepEqual(child.foreground(), { pid: child.pid, pgid: child.pid, name: sh, argv: ['sh', '-i'], cwd: process.cwd() })
 
   child.write('cd /tmp && sleep 30\n')
   await waitFor(() => child.foreground()?.name === 'sleep')
   const fg = child.foreground()
   t.truthy(fg)
   t.not(fg?.pid, child.pid)
-  t.deepEqual(fg, { pid: fg?.pid, pgid: fg?.pid, name: 'sleep', argv: ['sleep', '30'], cwd: '/tmp' })
+  t.deepEqual(fg, { pid: fg?.pid, pgid: fg?.pid, name: 'sleep', argv: ['sleep', '30'], cwd: TMP })
 
   // Interrupted: the shell takes the terminal back before it runs the next line.
   child.write('\x03')
   child.write('echo back-$((20+3))\n')
   await out.until('back-23')
-  t.deepEqual(child.foreground(), { pid: child.pid, pgid: child.pid, name: 'sh', argv: ['sh', '-i'], cwd: '/tmp' })
+  t.deepEqual(child.foreground(), { pid: child.pid, pgid: child.pid, name: sh, argv: ['sh', '-i'], cwd: TMP })
 
   child.write('exit\n')
   await child.wait()
@@ -97,12 +132,14 @@ test('processes(): the session and the job that left it, each with its ids; empt
   const { child, sleeps } = await withJobs(t)
   const list = child.processes()
   const shell = list.find((p) => p.pid === child.pid)
-  t.deepEqual(shell, { pid: child.pid, ppid: process.pid, pgid: child.pid, sid: child.pid, name: 'sh', argv: ['sh', '-c', JOBS] })
-  for (const p of list) {
-    const stat = procStat(p.pid)
+  t.deepEqual(shell, { pid: child.pid, ppid: process.pid, pgid: child.pid, sid: child.pid, name: nameOf(child.pid), argv: ['sh', '-c', JOBS] })
+  const seen = outside(list.map((p) => p.pid))
+  const sids = sessionIds(list.map((p) => p.pid))
+  list.forEach((p, i) => {
     // As the kernel says from outside: parent, group, session.
-    t.deepEqual([p.ppid, p.pgid, p.sid], [Number(stat?.[1]), Number(stat?.[2]), Number(stat?.[3])])
-  }
+    const o = seen.get(p.pid)
+    t.deepEqual([p.ppid, p.pgid, p.sid], [o?.ppid, o?.pgid, sids[i]])
+  })
   const escaped = list.filter((p) => p.sid !== child.pid)
   t.is(escaped.length, 1)
   t.deepEqual(escaped[0], { pid: escaped[0].pid, ppid: child.pid, pgid: escaped[0].pid, sid: escaped[0].pid, name: 'sleep', argv: ['sleep', '100'] })
@@ -119,10 +156,7 @@ async function terminateNextToBystanders(t: ExecutionContext, graceMs: number | 
     const { child, sleeps } = await withJobs(t)
     const status = await child.terminate(graceMs === undefined ? undefined : { graceMs })
     // Checked as the promise resolves: it must not resolve before they are gone.
-    t.deepEqual(
-      sleeps.filter(alive).map((who) => describe(who.pid)),
-      [],
-    )
+    t.deepEqual(describe(living(sleeps).map((who) => who.pid)), [])
     t.deepEqual(status, { exitCode: null, signal: 'SIGHUP', status: 1 })
     t.deepEqual(child.processes(), [])
     t.true(alive(sleeper.who) && !sleeper.exited(), 'the unrelated sleep survives')
@@ -133,12 +167,10 @@ async function terminateNextToBystanders(t: ExecutionContext, graceMs: number | 
   }
 }
 
-function describe(pid: number): string {
-  try {
-    return `${pid} ${procStat(pid)?.[0]} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')}`
-  } catch {
-    return `${pid} gone`
-  }
+/** `pid state command line` for each pid, to show in a failed assertion. */
+function describe(pids: number[]): string[] {
+  const now = commandLines(pids)
+  return pids.map((pid) => `${pid} ${now.get(pid)?.state ?? 'gone'} ${now.get(pid)?.line ?? ''}`)
 }
 
 test('terminate(): every job is gone when it resolves, also the one that ignores SIGHUP and the one that left; bystanders live', async (t) => {
@@ -161,31 +193,24 @@ test('terminate() next to unrelated children whose pids interleave with the term
   await Promise.all(Array.from({ length: 8 }, worker))
 })
 
-/** The live processes whose environment holds `NAPI_PTY_TEST_TAG=tag`: told from outside,
- * whatever session they are in (setsid keeps the environment). */
+/** The processes, zombies left out, whose command line holds `tag`: told from outside,
+ * whatever session they are in. */
 function tagged(tag: string): number[] {
-  const out: number[] = []
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      // A zombie's environment reads as empty.
-      if (fs.readFileSync(`/proc/${name}/environ`, 'latin1').includes(`NAPI_PTY_TEST_TAG=${tag}\0`)) out.push(Number(name))
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return out
+  return [...commandLines()].filter(([, p]) => p.line.includes(tag) && p.state !== 'Z').map(([pid]) => pid)
 }
 
 test('terminate() as soon as the jobs are started, before they have run (50 runs, 5 at a time)', async (t) => {
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < 50) {
-      const tag = `${process.pid}-${next++}`
-      const child = await fork(['sh', '-c', JOBS.replace('wait', 'echo ready; wait')], { env: { ...process.env, NAPI_PTY_TEST_TAG: tag } })
+      // A number no other process on the machine has in its command line: every process of
+      // the run has it, the shell and its forks in their script, the sleeps as their argument.
+      const tag = String(1_000_000_000 + process.pid * 100 + next++)
+      const script = JOBS.replace('wait', 'echo ready; wait').replaceAll('sleep 100', `sleep ${tag}`)
+      const child = await fork(['sh', '-c', script])
       await new OutputReader(child).until('ready')
       await child.terminate({ graceMs: 0 })
-      t.deepEqual(tagged(tag).map(describe), [])
+      t.deepEqual(describe(tagged(tag)), [])
     }
   }
   await Promise.all(Array.from({ length: 5 }, worker))
@@ -199,7 +224,7 @@ test('terminate() after the child has exited still ends what it left behind, and
     const child = await fork(['sh', '-c', 'trap "" HUP; sleep 100 & echo $! > "$1"; exit 3', 'sh', file])
     t.deepEqual(await child.wait(), { exitCode: 3, signal: null, status: 3 << 8 })
     const pid = Number(fs.readFileSync(file, 'utf8'))
-    await waitFor(() => fs.readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n')
+    await waitFor(() => named([pid], 'sleep'))
     const orphan = identity(pid) as Identity
     t.true(alive(orphan))
     t.deepEqual(
@@ -221,21 +246,21 @@ test('kill() stays one signal to the child: its jobs outlive it until terminate(
   t.is(sleeps.length, 2)
   child.kill('SIGKILL')
   t.deepEqual(await child.wait(), { exitCode: null, signal: 'SIGKILL', status: 9 })
-  t.deepEqual(sleeps.filter(alive), sleeps)
+  t.deepEqual(living(sleeps), sleeps)
   t.is(child.foreground(), null)
   t.deepEqual(
     child.processes().map((p) => p.pid),
     sleeps.map((who) => who.pid).sort((a, b) => a - b),
   )
   await child.terminate()
-  t.deepEqual(sleeps.filter(alive), [])
+  t.deepEqual(living(sleeps), [])
 })
 
 test('concurrent terminate() calls share one outcome', async (t) => {
   const { child, sleeps } = await withJobs(t)
   const [a, b] = await Promise.all([child.terminate({ graceMs: 0 }), child.terminate()])
   t.deepEqual(a, b)
-  t.deepEqual(sleeps.filter(alive), [])
+  t.deepEqual(living(sleeps), [])
 })
 
 test('await using leaves nothing of the terminal behind', async (t) => {
@@ -247,7 +272,7 @@ test('await using leaves nothing of the terminal behind', async (t) => {
     sleeps = sleepsOf(child)
   }
   t.is(sleeps.length, 4)
-  t.deepEqual(sleeps.filter(alive), [])
+  t.deepEqual(living(sleeps), [])
 })
 
 test("an AbortSignal given to spawn ends the child's jobs too before spawn rejects", async (t) => {
@@ -266,11 +291,11 @@ test("an AbortSignal given to spawn ends the child's jobs too before spawn rejec
     await waitFor(() => fs.readFileSync(file, 'utf8').split('\n').length > 2)
     const pids = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/).map(Number)
     t.is(pids.length, 2)
-    await waitFor(() => pids.every((pid) => procStat(pid) !== undefined && fs.readFileSync(`/proc/${pid}/comm`, 'utf8') === 'sleep\n'))
+    await waitFor(() => named(pids, 'sleep'))
     const sleeps = pids.map((pid) => identity(pid) as Identity)
     controller.abort()
     await rejected
-    t.deepEqual(sleeps.filter(alive), [])
+    t.deepEqual(living(sleeps), [])
   } finally {
     fs.closeSync(stdout)
     fs.closeSync(stdin)

@@ -69,14 +69,14 @@ export class PtyProcess extends PtyCore {
       return Promise.reject(err)
     }
     const session = this.#session
-    this.#terminating ??= session?.supported
+    this.#terminating ??= session
       ? session.end(opts.signal, opts.graceMs, () => this.close()).then(() => this.wait())
       : this.#endChild(opts.signal, opts.graceMs)
     return this.#terminating
   }
 
-  /** Where the session's processes cannot be found yet (macOS): the child alone is ended, as
-   * `terminate()` would end it, and what it started in the background is left. */
+  /** Before the program runs (an AbortSignal fired while fork() waits for the exec), the child
+   * has started nothing yet and may not lead its session yet: it alone is ended. */
   async #endChild(signal: number, graceMs: number): Promise<ExitStatus> {
     this.close()
     if (signal !== SIGHUP) this.kill(signal)

@@ -2,7 +2,7 @@
 // (`src/session/`). PtyProcess delegates `foreground()`, `processes()` and `terminate()` here.
 
 import * as native from './native'
-import { callNative, codedError, systemError } from './errors'
+import { callNative, systemError } from './errors'
 import { checkInteger, checkOptions, signalNumber } from './validate'
 
 /** The leader of the terminal's foreground process group: what the user is running now. */
@@ -48,37 +48,23 @@ export function checkTerminateOptions(options: unknown): { signal: number; grace
 
 type NativeSession = ReturnType<native.NativePty['session']>
 
-/** The native session layer reads /proc and signals through pidfds: Linux only for now. */
-const SUPPORTED = typeof (native.ProcessTable as unknown) === 'function'
-
-function unsupported(what: string): Error {
-  return codedError(Error, 'ERR_PTY_UNSUPPORTED', `${what} is not available on ${process.platform} yet (Linux only)`)
-}
-
 /** The processes of one terminal. Made with its PtyProcess, while the child's pid is surely
  * its own. */
 export class Session {
-  readonly #native: NativeSession | undefined
+  readonly #native: NativeSession
 
   constructor(pty: native.NativePty) {
-    this.#native = SUPPORTED ? pty.session() : undefined
-  }
-
-  /** Whether this platform can list and end the session's processes (else only the child). */
-  get supported(): boolean {
-    return this.#native !== undefined
+    this.#native = pty.session()
   }
 
   foreground(): ForegroundProcess | null {
-    if (!this.#native) throw unsupported('foreground()')
     const fg = this.#native.foreground()
     // The binding leaves out what it does not know; the API says `null`.
     return fg && { pid: fg.pid, pgid: fg.pgid, name: fg.name, argv: fg.argv ?? null, cwd: fg.cwd ?? null }
   }
 
   processes(): SessionProcess[] {
-    if (!this.#native) throw unsupported('processes()')
-    return callNative(() => this.#native!.processes()).map((p) => ({
+    return callNative(() => this.#native.processes()).map((p) => ({
       pid: p.pid,
       ppid: p.ppid,
       pgid: p.pgid,
@@ -92,7 +78,6 @@ export class Session {
    * terminal, `SIGKILL`s what is left after `graceMs`, and resolves once none is left. */
   end(signal: number, graceMs: number, hangUp: () => void): Promise<void> {
     const session = this.#native
-    if (!session) return Promise.reject(unsupported('terminate()'))
     return new Promise((resolve, reject) => {
       observeThen(session, (err) => {
         if (err) return reject(err)
@@ -100,7 +85,7 @@ export class Session {
         callNative(() =>
           session.terminate(signal, graceMs, (errno: number) => {
             if (errno === 0) resolve()
-            else reject(systemError(errno, 'pidfd_send_signal'))
+            else reject(systemError(errno, session.signalSyscall))
           }),
         )
       })

@@ -26,8 +26,6 @@ mod protocol;
 mod pty;
 mod reactor;
 mod relay;
-// Linux only for now: macOS has no /proc and no pidfds (see lib/session.ts for what it does there).
-#[cfg(target_os = "linux")]
 mod session;
 mod sink;
 mod sys;

@@ -204,8 +204,7 @@ impl Entry {
       return;
     }
     // The session layer must know when the child's session id could first be reused.
-    #[cfg(target_os = "linux")]
-    let before = crate::session::linux::now_ticks();
+    let before = sys::now_ticks();
     // Reaped under the watch's write lock, which is dropped before the lock is released: a
     // signal (sent under the read lock, only while there is a watch) then never reaches the
     // pid once it can be recycled (macOS signals by pid; see `sys`).
@@ -222,7 +221,6 @@ impl Entry {
     // The exec result is settled by now (the child is gone); report it before the exit.
     self.check_report();
     self.exited = true;
-    #[cfg(target_os = "linux")]
     self.shared.reaped_at.store(before.max(1), SeqCst);
     self.shared.reaped.store(true, SeqCst);
     self.unsent_exit = Some(status);

@@ -46,7 +46,6 @@ pub(crate) struct PtyShared {
   pub(super) reaped: AtomicBool,
   /// Just before the reap, in process start-time ticks (0: not reaped). Until then the
   /// child's session id could not have been reused; the session layer needs to know when.
-  #[cfg(target_os = "linux")]
   pub(crate) reaped_at: std::sync::atomic::AtomicU64,
   /// `spawn`'s copy loop has the I/O (and fds of its own the reactor must let go of).
   pub(crate) relaying: AtomicBool,
@@ -292,7 +291,6 @@ pub(crate) fn adopt(child: NewChild, sink: Arc<Sink>) -> SysResult<Arc<PtyShared
     nonblocking: AtomicBool::new(false),
     line_pending: AtomicBool::new(false),
     reaped: AtomicBool::new(false),
-    #[cfg(target_os = "linux")]
     reaped_at: std::sync::atomic::AtomicU64::new(0),
     relaying: AtomicBool::new(false),
   });

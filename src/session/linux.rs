@@ -1,12 +1,14 @@
 //! The Linux side of the session layer: processes as `/proc` describes them, the terminal's
-//! foreground group, and handles that signal one process and only that one (pidfds).
+//! foreground group, and handles that signal one process and only that one (pidfds; by pid
+//! as on macOS under `NAPI_PTY_PORTABLE=1`).
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::error::{SysError, SysResult};
-use crate::sys::{pidfd_open, pidfd_send_signal};
+use crate::sys::{pidfd_open, pidfd_send_signal, portable};
 
-use super::proc::Proc;
+use crate::session::by_pid::ByPid;
+use crate::session::proc::Proc;
 
 /// One process as `/proc/<pid>/stat` describes it, or `None` when it is gone (or unreadable).
 pub(crate) fn stat(pid: libc::pid_t) -> Option<Proc> {
@@ -86,23 +88,18 @@ pub(crate) fn foreground_group(master: RawFd) -> Option<libc::pid_t> {
   (pgid > 0).then_some(pgid)
 }
 
-/// Now, on the clock `/proc` start times are counted in (ticks since boot), rounded down.
-pub(crate) fn now_ticks() -> u64 {
-  let mut ts = libc::timespec {
-    tv_sec: 0,
-    tv_nsec: 0,
-  };
-  // SAFETY: clock_gettime writes one timespec, a local.
-  unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
-  // SAFETY: sysconf only reads a constant of the system.
-  let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-  ts.tv_sec as u64 * hz + ts.tv_nsec as u64 * hz / 1_000_000_000
-}
+/// Now, on the clock `/proc` start times are counted in (kept in `sys`, where the reactor
+/// reads it too).
+pub(crate) use crate::sys::now_ticks;
 
-/// A process that has been proven to be the one a scan saw: signals through it reach that
-/// process or none, even if its pid is reused meanwhile. Pollable: readable once it has exited.
+/// A process that has been proven to be the one a scan saw, with a pidfd readable once it has
+/// exited. Signals go through the pidfd and reach that process or none, even if its pid is
+/// reused meanwhile. Under `NAPI_PTY_PORTABLE=1` they go by pid with the start time checked
+/// first, as on macOS (see [`ByPid`] for the window that leaves), and the pidfd only watches
+/// the exit, as macOS's kqueue does.
 pub(crate) struct Handle {
   fd: OwnedFd,
+  by_pid: Option<ByPid>,
 }
 
 impl Handle {
@@ -112,12 +109,19 @@ impl Handle {
   /// the pidfd refers to.
   pub(crate) fn open(proc: &Proc) -> Option<Handle> {
     let fd = pidfd_open(proc.pid).ok()?;
+    if portable() {
+      let by_pid = Some(ByPid::open(proc, stat)?);
+      return Some(Handle { fd, by_pid });
+    }
     let now = stat(proc.pid)?;
-    (now.start == proc.start && !now.gone).then_some(Handle { fd })
+    (now.start == proc.start && !now.gone).then_some(Handle { fd, by_pid: None })
   }
 
   /// Sends `signal`. A process that has already exited is not an error; the errno is.
   pub(crate) fn signal(&self, signal: i32) -> Result<(), i32> {
+    if let Some(by_pid) = &self.by_pid {
+      return by_pid.signal(signal);
+    }
     match pidfd_send_signal(self.fd.as_raw_fd(), signal) {
       Err(e) if e.errno != libc::ESRCH => Err(e.errno),
       _ => Ok(()),
@@ -125,8 +129,21 @@ impl Handle {
   }
 
   /// The fd to poll for the process's exit.
-  pub(crate) fn raw_fd(&self) -> RawFd {
-    self.fd.as_raw_fd()
+  pub(crate) fn raw_fd(&self) -> Option<RawFd> {
+    Some(self.fd.as_raw_fd())
+  }
+}
+
+/// The calls that make the waiter's poller, its waker, and a wake (epoll and an eventfd), which
+/// its errors name.
+pub(crate) const POLL_CALLS: [&str; 3] = ["epoll_create1", "eventfd", "write"];
+
+/// The system call a failed signal names.
+pub(crate) fn signal_syscall() -> &'static str {
+  if portable() {
+    "kill"
+  } else {
+    "pidfd_send_signal"
   }
 }
 

@@ -5,10 +5,15 @@
 //! - `proc`: a process as a reading of the process table gives it.
 //! - `tracker`: which processes belong to the terminal, scan after scan, without trusting a
 //!   pid that may have been reused.
-//! - `linux`: `/proc`, the foreground group, and pidfd handles that signal one process only.
+//! - `platform`: what differs per system, `linux.rs` (`/proc`, pidfd handles that signal one
+//!   process only) or `macos.rs` (`proc_listpids`, `proc_pidinfo`, `KERN_PROCARGS2`, handles
+//!   by pid), behind one set of names.
+//! - `by_pid`: signalling by pid with the start time checked before each signal, where there
+//!   is no pidfd (macOS; Linux under `NAPI_PTY_PORTABLE=1`).
 //! - `waiter`: the thread that carries terminations to their end.
 
-pub(crate) mod linux;
+mod by_pid;
+mod platform;
 mod proc;
 mod tracker;
 mod waiter;
@@ -39,10 +44,10 @@ impl ProcessTable {
   /// Reads the process table.
   #[napi(factory)]
   pub fn read() -> Result<Self> {
-    let ticks = linux::now_ticks();
+    let ticks = platform::now_ticks();
     Ok(ProcessTable {
       ticks,
-      table: Table::new(linux::all()?),
+      table: Table::new(platform::all()?),
     })
   }
 }
@@ -85,9 +90,10 @@ impl NativePty {
   pub fn session(&self) -> NativeSession {
     let pid = self.shared.pid;
     // The start time read is the child's only if the child was not reaped yet after the
-    // read: a signal 0 through the reactor's pidfd says so. Otherwise the leader is unknown,
-    // and the session is taken only through what was seen of it.
-    let leader = linux::stat(pid)
+    // read: a signal 0 through the reactor's exit watch says so (a pidfd; on macOS a `kill`
+    // that the reaping excludes). Otherwise the leader is unknown, and the session is taken
+    // only through what was seen of it.
+    let leader = platform::stat(pid)
       .filter(|p| p.sid == pid)
       .map(|p| p.start)
       .filter(|_| self.shared.kill(0).unwrap_or(false));
@@ -104,12 +110,12 @@ impl NativeSession {
   /// group is empty).
   #[napi]
   pub fn foreground(&self) -> Option<ForegroundProcess> {
-    let pgid = linux::foreground_group(self.shared.master_fd()?)?;
-    let leader = match linux::stat(pgid) {
+    let pgid = platform::foreground_group(self.shared.master_fd()?)?;
+    let leader = match platform::stat(pgid) {
       Some(p) if p.pgid == pgid && !p.gone => p,
       // The leader has gone while others of its group run on (the first command of a
       // pipeline ended): the group's lowest pid stands for it. Rare, so the scan is fine.
-      _ => linux::all()
+      _ => platform::all()
         .ok()?
         .into_iter()
         .find(|p| p.pgid == pgid && !p.gone)?,
@@ -117,8 +123,8 @@ impl NativeSession {
     Some(ForegroundProcess {
       pid: leader.pid,
       pgid,
-      argv: linux::argv(leader.pid),
-      cwd: linux::cwd(leader.pid),
+      argv: platform::argv(leader.pid),
+      cwd: platform::cwd(leader.pid),
       name: leader.name,
     })
   }
@@ -136,8 +142,8 @@ impl NativeSession {
   /// Every live process of the terminal, by pid.
   #[napi]
   pub fn processes(&self) -> Result<Vec<SessionProcess>> {
-    let ticks = linux::now_ticks();
-    let table = Table::new(linux::all()?);
+    let ticks = platform::now_ticks();
+    let table = Table::new(platform::all()?);
     let members = tracker::scan(&self.shared, &self.tracker, &table, ticks);
     Ok(
       members
@@ -148,11 +154,18 @@ impl NativeSession {
           ppid: p.ppid,
           pgid: p.pgid,
           sid: p.sid,
-          argv: linux::argv(p.pid),
+          argv: platform::argv(p.pid),
           name: p.name,
         })
         .collect(),
     )
+  }
+
+  /// The system call that signals the terminal's processes, which a failed `terminate()`
+  /// names.
+  #[napi(getter)]
+  pub fn signal_syscall(&self) -> &'static str {
+    platform::signal_syscall()
   }
 
   /// Sends `signal` to every process of the terminal, `SIGKILL` to what is left after

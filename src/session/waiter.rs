@@ -2,15 +2,17 @@
 //! progress to its end.
 //!
 //! A termination signals each of the terminal's processes through a [`Handle`] and watches
-//! the handles: a pidfd becomes readable when its process exits, which wakes this thread to
-//! look again. Looking again means reading the process table, because exits are not the only
-//! news: a process may have forked since the last look (its children must be signalled too)
-//! and only the table says when nothing is left. So the table is also read every
-//! [`RESCAN`] while a termination is in progress (a process that ignores the signal may keep
-//! forking), and once more when the grace time runs out and `SIGKILL` takes over. One reading
-//! serves every termination due at that moment.
+//! the handles that can be watched: a pidfd becomes readable when its process exits, which
+//! wakes this thread to look again; so does a kqueue on macOS (a handle without an fd to watch
+//! has its exit seen by the regular reading below). Looking again means reading the process
+//! table, because exits are not the only news: a process may have forked since the last look
+//! (its children must be signalled too) and only the table says when nothing is left. So the
+//! table is also read every [`RESCAN`] while a termination is in progress (a process that
+//! ignores the signal may keep forking), and once more when the grace time runs out and
+//! `SIGKILL` takes over. One reading serves every termination due at that moment.
 
 use std::collections::{HashMap, HashSet};
+use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +23,7 @@ use napi::Status;
 
 use crate::error::{SysError, SysResult};
 
-use super::linux::{self as platform, Handle};
+use super::platform::{self, Handle};
 use super::proc::{Proc, Table};
 use super::tracker::{scan, Tracker};
 use crate::reactor::PtyShared;
@@ -51,7 +53,10 @@ struct Running {
   killing: bool,
   /// Who has had this phase's signal, by pid and start time.
   signalled: HashSet<Key>,
-  watched: HashMap<Key, (Token, Handle)>,
+  /// Every handle opened, with the token of its fd when it has one that is watched.
+  watched: HashMap<Key, (Option<Token>, Handle)>,
+  /// How many of `watched` have a watched fd that has not fired yet.
+  pending: usize,
   look_at: Instant,
 }
 
@@ -62,8 +67,8 @@ struct Waiter {
 }
 
 /// `None` while no termination is in progress: the worker ends when it has nothing left to do
-/// and lets its thread, epoll fd and eventfd go with it, so that a process that terminated
-/// terminals holds nothing more afterwards than before.
+/// and lets its thread and its poller's fds (epoll and eventfd; a kqueue) go with it, so that a
+/// process that terminated terminals holds nothing more afterwards than before.
 static WAITER: Mutex<Option<Waiter>> = Mutex::new(None);
 
 fn io_error(syscall: &'static str) -> impl Fn(std::io::Error) -> SysError {
@@ -74,8 +79,9 @@ fn io_error(syscall: &'static str) -> impl Fn(std::io::Error) -> SysError {
 pub(crate) fn submit(job: Job) -> SysResult<()> {
   let mut waiter = WAITER.lock().unwrap();
   if waiter.is_none() {
-    let poll = Poll::new().map_err(io_error("epoll_create1"))?;
-    let waker = Waker::new(poll.registry(), WAKE).map_err(io_error("eventfd"))?;
+    let [poll_call, waker_call, _] = platform::POLL_CALLS;
+    let poll = Poll::new().map_err(io_error(poll_call))?;
+    let waker = Waker::new(poll.registry(), WAKE).map_err(io_error(waker_call))?;
     std::thread::Builder::new()
       .name("napi-pty-terminate".into())
       .spawn(move || run(poll))
@@ -87,7 +93,10 @@ pub(crate) fn submit(job: Job) -> SysResult<()> {
   }
   let waiter = waiter.as_mut().expect("just started");
   waiter.queue.push(job);
-  waiter.waker.wake().map_err(io_error("write"))
+  waiter
+    .waker
+    .wake()
+    .map_err(io_error(platform::POLL_CALLS[2]))
 }
 
 /// Takes what was submitted; `None` (and the worker is over) when that is nothing and nothing
@@ -121,6 +130,7 @@ fn run(mut poll: Poll) {
           killing: false,
           signalled: HashSet::new(),
           watched: HashMap::new(),
+          pending: 0,
           look_at: now,
         },
       );
@@ -130,7 +140,7 @@ fn run(mut poll: Poll) {
     if timeout.is_none_or(|t| !t.is_zero()) {
       if let Err(e) = poll.poll(&mut events, timeout) {
         if e.kind() != std::io::ErrorKind::Interrupted {
-          // The epoll fd is ours alone: this does not happen. Should it, every termination
+          // The poller is ours alone: this does not happen. Should it, every termination
           // is told, and the next one starts a new worker.
           let errno = e.raw_os_error().unwrap_or(libc::EIO);
           let queued = WAITER
@@ -154,13 +164,16 @@ fn run(mut poll: Poll) {
           continue;
         };
         if let Some(r) = running.get_mut(&id) {
-          if let Some((_, handle)) = r.watched.remove(&key) {
-            let _ = poll.registry().deregister(&mut SourceFd(&handle.raw_fd()));
+          if let Some((token, handle)) = r.watched.get_mut(&key) {
+            if let (Some(_), Some(fd)) = (token.take(), handle.raw_fd()) {
+              let _ = poll.registry().deregister(&mut SourceFd(&fd));
+              r.pending -= 1;
+            }
           }
           // The last one it waited for has exited: see whether anything is left (forked or
           // unseen meanwhile). Before that, the regular look does; one read of the table per
           // exit would cost most of the work when many processes go at once.
-          if r.watched.is_empty() {
+          if r.pending == 0 {
             r.look_at = Instant::now();
           }
         }
@@ -196,8 +209,10 @@ fn run(mut poll: Poll) {
     for (id, errno) in finished {
       let r = running.remove(&id).expect("just stepped");
       for (token, handle) in r.watched.values() {
-        tokens.remove(token);
-        let _ = poll.registry().deregister(&mut SourceFd(&handle.raw_fd()));
+        if let (Some(token), Some(fd)) = (token, handle.raw_fd()) {
+          tokens.remove(token);
+          let _ = poll.registry().deregister(&mut SourceFd(&fd));
+        }
       }
       r.job
         .done
@@ -226,20 +241,40 @@ impl Running {
     next_token: &mut usize,
     tokens: &mut HashMap<Token, (u64, Key)>,
   ) -> Option<i32> {
-    if !self.killing && now >= self.job.kill_at {
-      self.killing = true;
-      self.signalled.clear();
-    }
-    let signal = if self.killing {
-      libc::SIGKILL
-    } else {
-      self.job.signal
-    };
     let members = scan(&self.job.shared, &self.job.tracker, table, ticks);
     let live: Vec<&Proc> = members.iter().filter(|p| !p.gone).collect();
     if live.is_empty() {
       return Some(0);
     }
+    let mut watch = Watch {
+      id: self.id,
+      registry,
+      next_token,
+      tokens,
+    };
+    if !self.killing {
+      // Every process has `signal` before any `SIGKILL`, even with no grace at all: what ends
+      // the child is then the signal asked for, not a race between the kernel's hang-up and
+      // our `SIGKILL` (the hang-up comes only with the master's last close, which a fork on
+      // another thread, holding a copy until its exec, can delay).
+      self.signal_each(&live, self.job.signal, &mut watch);
+      if now >= self.job.kill_at {
+        self.killing = true;
+        self.signalled.clear();
+      }
+    }
+    if self.killing {
+      if let Some(errno) = self.signal_each(&live, libc::SIGKILL, &mut watch) {
+        return Some(errno);
+      }
+    }
+    self.look_at = now + RESCAN;
+    None
+  }
+
+  /// Sends `signal` to each of `live` that has not had this phase's signal, opening (and
+  /// watching) a handle on it first. `Some(errno)` when one cannot be sent `SIGKILL`.
+  fn signal_each(&mut self, live: &[&Proc], signal: i32, watch: &mut Watch<'_>) -> Option<i32> {
     for proc in live {
       let key = (proc.pid, proc.start);
       if self.signalled.contains(&key) {
@@ -250,17 +285,12 @@ impl Running {
         let Some(handle) = Handle::open(proc) else {
           continue;
         };
-        let token = Token(*next_token);
-        *next_token = next_token.wrapping_add(1) % (usize::MAX - 1);
-        let fd = handle.raw_fd();
-        if registry
-          .register(&mut SourceFd(&fd), token, Interest::READABLE)
-          .is_err()
-        {
-          // Not watched: the next reading of the table still sees whether it is there.
-          continue;
+        // Without an fd, or if it cannot be watched, the next reading of the table still sees
+        // whether it is there.
+        let token = handle.raw_fd().and_then(|fd| watch.add(fd, key));
+        if token.is_some() {
+          self.pending += 1;
         }
-        tokens.insert(token, (self.id, key));
         self.watched.insert(key, (token, handle));
       }
       let (_, handle) = &self.watched[&key];
@@ -273,12 +303,34 @@ impl Running {
           }
         }
         // Not ours to signal (it changed user): it would never go.
-        Err(errno) if self.killing => return Some(errno),
+        Err(errno) if signal == libc::SIGKILL => return Some(errno),
         Err(_) => {}
       }
       self.signalled.insert(key);
     }
-    self.look_at = now + RESCAN;
     None
+  }
+}
+
+/// Where a termination's handles are watched.
+struct Watch<'a> {
+  id: u64,
+  registry: &'a Registry,
+  next_token: &'a mut usize,
+  tokens: &'a mut HashMap<Token, (u64, Key)>,
+}
+
+impl Watch<'_> {
+  /// Watches `fd` for the exit of the process `key`; its token, or `None` if it cannot be.
+  fn add(&mut self, fd: RawFd, key: Key) -> Option<Token> {
+    let token = Token(*self.next_token);
+    *self.next_token = self.next_token.wrapping_add(1) % (usize::MAX - 1);
+    let mut source = SourceFd(&fd);
+    self
+      .registry
+      .register(&mut source, token, Interest::READABLE)
+      .ok()?;
+    self.tokens.insert(token, (self.id, key));
+    Some(token)
   }
 }

@@ -4,8 +4,9 @@
 //! `NAPI_PTY_PORTABLE=1` makes this backend take, wherever it can, the shared POSIX paths the
 //! macOS backend takes, so that they run and are tested here: a plain `fork`, the fd loop
 //! instead of `close_range`, `kill` ordered with reaping instead of `pidfd_send_signal`, and
-//! spawn's terminal reopened by its name instead of through `/proc`. `NAPI_PTY_STRATEGY=fork`
-//! selects only the plain `fork`.
+//! spawn's terminal reopened by its name instead of through `/proc`; and in the session layer,
+//! processes signalled by pid with their start time checked first instead of through pidfds.
+//! `NAPI_PTY_STRATEGY=fork` selects only the plain `fork`.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -28,8 +29,8 @@ enum Strategy {
 }
 
 /// Whether `NAPI_PTY_PORTABLE=1` asks for macOS's shared paths (read on each use, before any
-/// fork: the child only reads [`CLOSE_RANGE`]).
-fn portable() -> bool {
+/// fork: the child only reads [`CLOSE_RANGE`]). The session layer asks it too.
+pub fn portable() -> bool {
   std::env::var_os("NAPI_PTY_PORTABLE").is_some_and(|v| v == "1")
 }
 
@@ -335,4 +336,17 @@ fn read_more(fd: RawFd, buf: &mut Vec<u8>) -> bool {
     }
   }
   true
+}
+
+/// Now, on the clock `/proc` gives process start times in (ticks since boot), rounded down.
+pub fn now_ticks() -> u64 {
+  let mut ts = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+  };
+  // SAFETY: clock_gettime writes one timespec, a local.
+  unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+  // SAFETY: sysconf only reads a constant of the system.
+  let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+  ts.tv_sec as u64 * hz + ts.tv_nsec as u64 * hz / 1_000_000_000
 }

@@ -261,3 +261,17 @@ pub fn strandable(_delivered: u64) -> bool {
 pub fn collect_stranded(_pts_path: &str, _master: RawFd) -> Vec<u8> {
   Vec::new()
 }
+
+/// Now, on the clock `proc_pidinfo` gives process start times in: microseconds of the wall
+/// clock, which is what the kernel stamps a process's start with. Unlike Linux's boot-time
+/// ticks it can be set back; a process started just before such a step could then look
+/// younger than a moment the session layer's tracker noted, a window as wide as the step.
+pub fn now_ticks() -> u64 {
+  let mut ts = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+  };
+  // SAFETY: clock_gettime writes one timespec, a local.
+  unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+  ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1_000
+}

@@ -38,6 +38,9 @@
 //! - **Stranded output**: `collect_stranded(pts_name, master) -> Vec<u8>`, the output a
 //!   terminal driver can leave behind at exit (Linux's `n_tty`; elsewhere nothing), and
 //!   `strandable(delivered)`, whether anything can have been stranded after that much output.
+//! - **Process start times**: `now_ticks()`, now on the clock the process table gives start
+//!   times in (Linux: ticks since boot; macOS: microseconds of the wall clock). The session
+//!   layer compares start times with it, and the reactor notes it just before each reap.
 //!
 //! Every error is a [`SysError`](crate::error::SysError) naming the call that failed, the same
 //! on every system.
@@ -56,11 +59,11 @@ pub(crate) mod posix;
 
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 pub(crate) use os::{
-  collect_stranded, create_child, open_master, pipe_cloexec, pts_name, reopen_own, signal_child,
-  strandable, try_reap, watch_exit,
+  collect_stranded, create_child, now_ticks, open_master, pipe_cloexec, pts_name, reopen_own,
+  signal_child, strandable, try_reap, watch_exit,
 };
 #[cfg(target_os = "linux")]
-pub(crate) use os::{pidfd_open, pidfd_send_signal};
+pub(crate) use os::{pidfd_open, pidfd_send_signal, portable};
 pub use posix::Step;
 pub(crate) use posix::{read_report, ExecImage, Report};
 
