@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises'
 import test from 'ava'
 
 import { fork, UNREAD_OUTPUT_WARNING_BYTES, type PtyProcess } from '../index'
-import { OutputReader, collect, procState } from './helpers'
+import { OutputReader, collect, procState, runNode } from './helpers'
 
 /** What `seq 1 n` prints on a terminal (which turns each newline into CR LF). */
 function seqOutput(n: number): Buffer {
@@ -46,6 +46,16 @@ test('wait() with nobody reading, twice, then a reader in flowing mode: every by
   child.on('data', (chunk) => chunks.push(chunk))
   await finished(child)
   t.true(Buffer.concat(chunks).equals(expected))
+})
+
+test('wait() with nobody reading, then a reader once the exit is delivered: it keeps the process alive to the end, 20 times', async (t) => {
+  // A grandchild holds the terminal, so the output goes on after the exit; the stream asked for
+  // more before the reader came and does not ask again, so only the reader's arrival can hold
+  // the event loop. Let go, the fixture's process ends before it prints "done".
+  const run = await runNode('late-reader.js', ['20'])
+  t.is(run.stderr, '')
+  t.deepEqual(run.stdout.trim().split('\n'), [...Array.from({ length: 20 }, (_, i) => `round ${i}: "early\\r\\n"`), 'done'])
+  t.deepEqual([run.code, run.signal], [0, null])
 })
 
 test(`wait() with nobody reading warns once past ${UNREAD_OUTPUT_WARNING_BYTES / 1048576} MiB, and still loses nothing`, async (t) => {

@@ -49,6 +49,15 @@ export class Output {
     return this.consumed !== before
   }
 
+  /** A 'data' or 'readable' listener is being added: a consumer from now on, even when the
+   * stream asks `_read` for nothing more (it has asked already, while `wait()` read on). `true`
+   * when `consumed` just became so. */
+  attach(): boolean {
+    if (this.consumed) return false
+    this.consumed = true
+    return true
+  }
+
   /** `wait()` was called: if nobody reads, read on. */
   readOn(): void {
     if (this.consumed || this.eof || this.#readOn) return

@@ -58,6 +58,11 @@ export class PtyCore extends Duplex {
     this.#spawn = spawned
     byId.set(this.#id, new WeakRef(this))
     forget.register(this, this.#id)
+    // A reader that comes once the exit is delivered holds the event loop until the output's
+    // end: `_read` alone may never hear of it.
+    this.on('newListener', (event: string | symbol) => {
+      if ((event === 'data' || event === 'readable') && this.#output.attach()) this.#settle()
+    })
     this.once('end', () => {
       this.#ended = true
       // After the user's own `end` listeners: `exit` must come after `end`.
