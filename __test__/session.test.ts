@@ -258,17 +258,26 @@ test('terminate() after the child has exited still ends what it left behind, and
     holder.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d))
     holder.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
     const closed = new Promise<number | null>((resolve) => holder.once('close', resolve))
-    t.teardown(() => {
-      holder.kill('SIGKILL')
-    })
-    await Promise.race([waitFor(() => stdout.includes('\n'), 30000), closed])
-    t.true(stdout.includes('\n'), stderr)
-    const report = JSON.parse(stdout.split('\n')[0])
-    const pid: number = report.pid
+    const lines = (): string[] => stdout.split('\n').slice(0, -1)
+    // Its pid first, so that the child is ended here even if what follows fails.
+    await Promise.race([waitFor(() => lines().length >= 1, 30000), closed])
+    const pid: number = JSON.parse(lines()[0] ?? 'null')
+    if (!Number.isInteger(pid)) {
+      t.fail(`no pid from the fixture: ${stderr}`)
+      return
+    }
+    await waitFor(() => named([pid], 'sleep'))
     const sleeper = identity(pid)
     t.teardown(() => {
       if (sleeper && alive(sleeper)) process.kill(pid, 'SIGKILL')
+      holder.kill('SIGKILL')
     })
+    await Promise.race([waitFor(() => lines().length >= 2, 30000), closed])
+    if (lines().length !== 2) {
+      t.fail(`no report from the fixture (terminate() did not settle?): ${stderr}`)
+      return
+    }
+    const report = JSON.parse(lines()[1])
     t.like(report.foreground, { pid, pgid: pid, name: 'sleep', argv: ['sleep', '100'], cwd: '/' })
     t.deepEqual(
       report.processes.map((p: { pid: number; sid: number; name: string }) => [p.pid, p.sid, p.name]),
@@ -283,7 +292,7 @@ test('terminate() after the child has exited still ends what it left behind, and
     // Ended from here (root may), it is reaped by the process that forked it.
     process.kill(pid, 'SIGKILL')
     t.is(await closed, 0, stderr)
-    t.deepEqual(JSON.parse(stdout.split('\n')[1]), { exitCode: null, signal: 'SIGKILL', status: 9 })
+    t.deepEqual(JSON.parse(lines()[2]), { exitCode: null, signal: 'SIGKILL', status: 9 })
     t.false(alive(sleeper as Identity))
   },
 )
