@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 
 import { fork, spawn, type PtyProcess } from '../index'
-import { commandLines, OutputReader, outside, PYTHON, sessionIds, tempDir, waitFor } from './helpers'
+import { commandLines, FIXTURES, LINUX, linuxOnly, OutputReader, outside, PYTHON, sessionIds, tempDir, waitFor } from './helpers'
 
 /** `setsid PROGRAM ARGS…`: macOS has no setsid(1). */
 const SETSID = `${PYTHON} -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])'`
@@ -237,6 +237,65 @@ test('terminate() after the child has exited still ends what it left behind, and
     remove()
   }
 })
+
+// Root can signal anything, so the process that may not signal is root without CAP_KILL, and
+// the one it may not signal is nobody's.
+;(process.getuid?.() === 0 ? linuxOnly(LINUX.setpriv, test) : test.skip)(
+  "another user's process that cannot be signalled: listed, and terminate() rejects with EPERM instead of waiting",
+  async (t) => {
+    if (!fs.existsSync('/usr/bin/setpriv')) {
+      t.fail('setpriv(1) (util-linux) is missing: cannot take CAP_KILL away from a root process here')
+      return
+    }
+    const nobody = 65534
+    const script = path.join(FIXTURES, 'foreign.js')
+    const wrapper = ['--bounding-set', '-kill', '--inh-caps', '-kill']
+    const holder = spawnChild('/usr/bin/setpriv', [...wrapper, process.execPath, script, String(nobody), String(nobody)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    holder.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    holder.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const closed = new Promise<number | null>((resolve) => holder.once('close', resolve))
+    const lines = (): string[] => stdout.split('\n').slice(0, -1)
+    // Its pid first, so that the child is ended here even if what follows fails.
+    await Promise.race([waitFor(() => lines().length >= 1, 30000), closed])
+    const pid: number = JSON.parse(lines()[0] ?? 'null')
+    if (!Number.isInteger(pid)) {
+      t.fail(`no pid from the fixture: ${stderr}`)
+      return
+    }
+    await waitFor(() => named([pid], 'sleep'))
+    const sleeper = identity(pid)
+    t.teardown(() => {
+      if (sleeper && alive(sleeper)) process.kill(pid, 'SIGKILL')
+      holder.kill('SIGKILL')
+    })
+    await Promise.race([waitFor(() => lines().length >= 2, 30000), closed])
+    if (lines().length !== 2) {
+      t.fail(`no report from the fixture (terminate() did not settle?): ${stderr}`)
+      return
+    }
+    const report = JSON.parse(lines()[1])
+    t.like(report.foreground, { pid, pgid: pid, name: 'sleep', argv: ['sleep', '100'], cwd: '/' })
+    t.deepEqual(
+      report.processes.map((p: { pid: number; sid: number; name: string }) => [p.pid, p.sid, p.name]),
+      [[pid, pid, 'sleep']],
+    )
+    const syscall = process.env.NAPI_PTY_PORTABLE === '1' ? 'kill' : 'pidfd_send_signal'
+    t.deepEqual(report.error, { name: 'Error', code: 'EPERM', errno: -1, syscall })
+    // Neither the hang-up nor the signals ended it (it ignores the first, the others were
+    // refused): it is still there, nobody's, now that terminate() has given up on it.
+    t.truthy(sleeper && alive(sleeper))
+    t.is(fs.statSync(`/proc/${pid}`).uid, nobody)
+    // Ended from here (root may), it is reaped by the process that forked it.
+    process.kill(pid, 'SIGKILL')
+    t.is(await closed, 0, stderr)
+    t.deepEqual(JSON.parse(lines()[2]), { exitCode: null, signal: 'SIGKILL', status: 9 })
+    t.false(alive(sleeper as Identity))
+  },
+)
 
 test('kill() stays one signal to the child: its jobs outlive it until terminate()', async (t) => {
   const child = await fork(['sh', '-c', 'trap "" HUP; sleep 100 & sleep 100 & wait'])

@@ -5,8 +5,11 @@
 //! [`ByPid`]) runs on Linux too under `NAPI_PTY_PORTABLE=1`, where a pidfd stands in for the
 //! kqueue as what wakes the waiter; what only a Mac runs is this file.
 //!
-//! A process whose owner is another user cannot be read with `PROC_PIDTBSDINFO` (unless this
-//! process is root): it is left out of the table, so neither listed nor signalled.
+//! A process of another user (a `sudo`, and what it runs) cannot be read with
+//! `PROC_PIDTBSDINFO` unless this process is root: xnu answers that flavor only to the same
+//! effective user. It is read instead as `ps` reads it, from what macOS tells anyone: its ids
+//! and state from `PROC_PIDT_SHORTBSDINFO`, its start time from `sysctl` `KERN_PROC_PID`. Its
+//! arguments and working directory stay unknown (`None`): xnu refuses those to another user.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
@@ -25,6 +28,34 @@ const PROC_ALL_PIDS: u32 = 1;
 const BSDINFO_SIZE: usize = 136;
 const _: () = assert!(std::mem::size_of::<libc::proc_bsdinfo>() == BSDINFO_SIZE);
 
+/// `sizeof(struct proc_bsdshortinfo)` in `sys/proc_info.h` (`PROC_PIDT_SHORTBSDINFO_SIZE`):
+/// four 32-bit ids and the state, `MAXCOMLEN` bytes of name, then the flags, six 32-bit user
+/// and group ids and a reserved word.
+const SHORTINFO_SIZE: usize = 64;
+const _: () = assert!(std::mem::size_of::<libc::proc_bsdshortinfo>() == SHORTINFO_SIZE);
+
+/// `sizeof(struct kinfo_proc)` in `sys/sysctl.h` on both 64-bit macOS ABIs (x86_64 and arm64
+/// lay it out alike, every member at its natural alignment): a 296-byte `struct extern_proc`
+/// (`sys/proc.h`) and a 352-byte `struct eproc`. The kernel fills in its own copy of the same
+/// layout (`struct user64_kinfo_proc`) for a 64-bit caller, and writes it only into a buffer
+/// at least that large, so a reply of this size is one whole record of that layout.
+const KINFO_PROC_SIZE: usize = 648;
+
+/// The one member of `struct kinfo_proc` read here: its first, `kp_proc.p_un`, a union whose
+/// `__p_starttime` (`p_starttime`) is a `struct timeval` at offset 0 (the union's other member
+/// is the two run-queue pointers, 16 bytes too). `sysctl` fills it from the same field of the
+/// kernel's process (`p_start`) as `proc_pidinfo` fills `pbi_start_tvsec` and `_tvusec`, so
+/// a process has the same start time whichever of the two read it.
+#[repr(C)]
+struct KinfoProc {
+  start: libc::timeval,
+  /// The rest of `kp_proc` and all of `kp_eproc`, not read.
+  _rest: [u8; KINFO_PROC_SIZE - 16],
+}
+const _: () = assert!(std::mem::size_of::<libc::timeval>() == 16);
+const _: () = assert!(std::mem::align_of::<libc::timeval>() == 8);
+const _: () = assert!(std::mem::size_of::<KinfoProc>() == KINFO_PROC_SIZE);
+
 /// `sizeof(struct proc_vnodepathinfo)` (`PROC_PIDVNODEPATHINFO_SIZE`): two `vnode_info_path`s
 /// of a 152-byte `vnode_info` and a `MAXPATHLEN` path each.
 const VNODEPATHINFO_SIZE: usize = 2 * (152 + 1024);
@@ -41,8 +72,8 @@ fn c_text(buf: &[libc::c_char]) -> String {
   String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// One process as `proc_pidinfo(PROC_PIDTBSDINFO)` and `getsid` describe it, or `None` when
-/// it is gone (or another user's).
+/// One process as `proc_pidinfo(PROC_PIDTBSDINFO)` and `getsid` describe it (another user's
+/// as [`stat_other`] does), or `None` when it is gone.
 ///
 /// The session id comes from a second call, after the first: if the pid were handed to a new
 /// process in between, the id read would be the new one's, but it would be filed under the
@@ -58,27 +89,88 @@ pub(crate) fn stat(pid: libc::pid_t) -> Option<Proc> {
   // SAFETY: writes at most `size` bytes into `info`, which is that large.
   let got = unsafe { libc::proc_pidinfo(pid, libc::PROC_PIDTBSDINFO, 1, ptr, size) };
   if got != size || info.pbi_pid != pid as u32 {
+    // Refused (another user's) or gone: the reading anyone may make tells which.
+    return stat_other(pid);
+  }
+  let name = match c_text(&info.pbi_name) {
+    name if name.is_empty() => c_text(&info.pbi_comm),
+    name => name,
+  };
+  let start = info.pbi_start_tvsec * 1_000_000 + info.pbi_start_tvusec;
+  let (ppid, pgid) = (info.pbi_ppid, info.pbi_pgid);
+  with_sid(pid, start, ppid, pgid, info.pbi_status, name)
+}
+
+/// One process as anyone may read it, another user's included: its start time from
+/// `sysctl` `KERN_PROC_PID`, then its ids, state and name (`p_comm`, at most 15 bytes) from
+/// `proc_pidinfo(PROC_PIDT_SHORTBSDINFO)`, which xnu answers without the same-user check,
+/// then its session from `getsid`. `None` when it is gone.
+///
+/// The start time is read first for the reason [`stat`] reads the session last: whatever a
+/// later call reads of a process that took the pid meanwhile is filed under the start time of
+/// the one before, which no process has any more. The other order could file a new process's
+/// start time with an old one's ids, and make it look like one of the terminal's.
+fn stat_other(pid: libc::pid_t) -> Option<Proc> {
+  let start = start_time(pid)?;
+  // SAFETY: proc_bsdshortinfo is plain data (integers and bytes): all zeros is a value.
+  let mut info: libc::proc_bsdshortinfo = unsafe { std::mem::zeroed() };
+  let size = SHORTINFO_SIZE as libc::c_int;
+  let ptr = (&mut info as *mut libc::proc_bsdshortinfo).cast();
+  // A non-zero `arg` asks for zombies too, as above.
+  // SAFETY: writes at most `size` bytes into `info`, which is that large.
+  let got = unsafe { libc::proc_pidinfo(pid, libc::PROC_PIDT_SHORTBSDINFO, 1, ptr, size) };
+  if got != size || info.pbsi_pid != pid as u32 {
     return None;
   }
-  let gone = info.pbi_status == libc::SZOMB;
+  let name = c_text(&info.pbsi_comm);
+  let (ppid, pgid) = (info.pbsi_ppid, info.pbsi_pgid);
+  with_sid(pid, start, ppid, pgid, info.pbsi_status, name)
+}
+
+/// `pid`'s start time in microseconds of the wall clock, as `pbi_start_tvsec` and
+/// `pbi_start_tvusec` give it, read with `sysctl` `{CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}`
+/// (which lists zombies too, and checks no user). `None` when there is no such process.
+fn start_time(pid: libc::pid_t) -> Option<u64> {
+  let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid];
+  // SAFETY: KinfoProc is plain data (integers and bytes): all zeros is a value.
+  let mut info: KinfoProc = unsafe { std::mem::zeroed() };
+  let mut size = KINFO_PROC_SIZE;
+  let ptr = (&mut info as *mut KinfoProc).cast();
+  // SAFETY: writes at most `size` bytes into `info`, which is that large, and the length
+  // written into `size`.
+  let rc = unsafe { libc::sysctl(mib.as_mut_ptr(), 4, ptr, &mut size, std::ptr::null_mut(), 0) };
+  // No such process: success with nothing written.
+  if rc != 0 || size != KINFO_PROC_SIZE {
+    return None;
+  }
+  let (sec, usec) = (info.start.tv_sec, info.start.tv_usec);
+  (sec >= 0 && usec >= 0).then(|| sec as u64 * 1_000_000 + usec as u64)
+}
+
+/// The reading of one process completed with its session, read last (see [`stat`]).
+fn with_sid(
+  pid: libc::pid_t,
+  start: u64,
+  ppid: u32,
+  pgid: u32,
+  status: u32,
+  name: String,
+) -> Option<Proc> {
+  let gone = status == libc::SZOMB;
   // SAFETY: getsid takes a pid and returns an id or -1; no memory is passed.
   let sid = unsafe { libc::getsid(pid) };
   // A zombie has no session any more; any other process without one is gone since.
   if sid < 0 && !gone {
     return None;
   }
-  let name = match c_text(&info.pbi_name) {
-    name if name.is_empty() => c_text(&info.pbi_comm),
-    name => name,
-  };
   Some(Proc {
     pid,
-    ppid: info.pbi_ppid as libc::pid_t,
-    pgid: info.pbi_pgid as libc::pid_t,
+    ppid: ppid as libc::pid_t,
+    pgid: pgid as libc::pid_t,
     sid,
-    start: info.pbi_start_tvsec * 1_000_000 + info.pbi_start_tvusec,
+    start,
     gone,
-    stopped: info.pbi_status == libc::SSTOP,
+    stopped: status == libc::SSTOP,
     name,
   })
 }
@@ -100,8 +192,7 @@ pub(crate) fn all() -> SysResult<Vec<Proc>> {
     return Err(SysError::last("proc_listpids"));
   }
   pids.truncate(got as usize / 4);
-  // Gone since the listing, or not ours to read: either way not one to report. Pid 0 is the
-  // kernel.
+  // Gone since the listing: not one to report. Pid 0 is the kernel.
   Ok(
     pids
       .into_iter()
@@ -204,7 +295,8 @@ pub(crate) struct Handle {
 
 impl Handle {
   /// Opens a handle on `proc`, or `None` when it is gone or its pid is another process's now.
-  /// The exit is watched first and the identity checked after, as a pidfd is opened first on
+  /// Another user's process can be watched too: xnu checks the right to signal only when
+  /// `NOTE_EXITSTATUS` is asked for, and only `NOTE_EXIT` is. The exit is watched first and the identity checked after, as a pidfd is opened first on
   /// Linux: a process that still has the pid and the start time the scan saw held that pid all
   /// along, so it is the one the kqueue watches.
   pub(crate) fn open(proc: &Proc) -> Option<Handle> {
@@ -220,7 +312,8 @@ impl Handle {
     })
   }
 
-  /// Sends `signal`. A process that has already exited is not an error; the errno is.
+  /// Sends `signal`. A process that has already exited is not an error; the errno is:
+  /// `EPERM` for another user's process unless this one is root, as on Linux.
   pub(crate) fn signal(&self, signal: i32) -> Result<(), i32> {
     self.by_pid.signal(signal)
   }
@@ -299,5 +392,30 @@ mod tests {
     assert!(argv(me).is_some_and(|a| !a.is_empty()));
     assert!(cwd(me).is_some());
     assert!(now_ticks() >= proc.start);
+  }
+
+  #[test]
+  fn the_reading_anyone_may_make_agrees_with_the_full_one() {
+    // This process (readable both ways) and launchd (root's: read the second way unless the
+    // tests run as root): the same start time whichever call gave it, which also proves the
+    // layout `start_time` reads.
+    for pid in [std::process::id() as libc::pid_t, 1] {
+      let other = stat_other(pid).unwrap();
+      let full = stat(pid).unwrap();
+      assert_eq!(
+        (other.pid, other.ppid, other.pgid, other.sid, other.start),
+        (full.pid, full.ppid, full.pgid, full.sid, full.start),
+      );
+      assert!(!other.gone && !other.name.is_empty());
+      assert!(full.name.starts_with(&other.name));
+    }
+    // SAFETY: getuid takes no arguments and cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+      // launchd's: listed, with what macOS tells another user, and no more.
+      assert!(argv(1).is_none() && cwd(1).is_none());
+      assert!(all().unwrap().iter().any(|p| p.pid == 1));
+    }
+    // No such process: nothing, from either call.
+    assert!(start_time(-5).is_none() && stat_other(-5).is_none() && stat(-5).is_none());
   }
 }

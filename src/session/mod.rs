@@ -91,12 +91,18 @@ impl NativePty {
     let pid = self.shared.pid;
     // The start time read is the child's only if the child was not reaped yet after the
     // read: a signal 0 through the reactor's exit watch says so (a pidfd; on macOS a `kill`
-    // that the reaping excludes). Otherwise the leader is unknown, and the session is taken
+    // that the reaping excludes). `EPERM` says so too: the child is there but another user's
+    // now (fork's `uid` option, a set-user-id program such as `sudo`); taking it for gone
+    // would hide the child from `processes()`, and `terminate()` would wait for its exit
+    // without ever signalling it. Otherwise the leader is unknown, and the session is taken
     // only through what was seen of it.
     let leader = platform::stat(pid)
       .filter(|p| p.sid == pid)
       .map(|p| p.start)
-      .filter(|_| self.shared.kill(0).unwrap_or(false));
+      .filter(|_| match self.shared.kill(0) {
+        Ok(there) => there,
+        Err(e) => e.errno == libc::EPERM,
+      });
     NativeSession {
       shared: self.shared.clone(),
       tracker: Arc::new(Mutex::new(Tracker::new(pid, leader))),
