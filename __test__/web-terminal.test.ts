@@ -123,7 +123,10 @@ test('a shell in xterm.js in Chromium: typed lines, ls, a 5 MB burst, resize, an
   // Closing the tab hangs up: the shell exits and nothing is left on its terminal.
   const shellPid = term.pid
   await page.close()
-  t.deepEqual(await exited, { exitCode: 0, signal: 1 })
+  // The hang-up and the SIGHUP that follows it race bash's read of the hung-up terminal: bash
+  // dies of the signal or, having read the end of its input first, exits 0. Both are an exit.
+  const status = await exited
+  t.true([JSON.stringify({ exitCode: 0, signal: 1 }), JSON.stringify({ exitCode: 0, signal: 0 })].includes(JSON.stringify(status)), JSON.stringify(status))
   await waitFor(() => server.terminals.size === 0 && terminalHolders(term.ptsName).length === 0)
   t.is(server.terminals.size, 0)
   t.deepEqual(terminalHolders(term.ptsName), [])
