@@ -110,6 +110,17 @@ impl Output {
     }
   }
 
+  /// Whether a short read of the master may stand for the `EAGAIN` read after it, where the
+  /// system's terminal driver allows it ([`crate::sys::read_emptied`]): only until an event has
+  /// said the terminal hung up (no event follows that one, so the output is then read to its
+  /// end).
+  pub(super) fn short_read_empties(&self) -> bool {
+    matches!(
+      self.life,
+      Life::Open { hung_up: false } | Life::Grace { .. }
+    )
+  }
+
   /// Whether a read of the master is wanted: the output goes on, and no read met EAGAIN since
   /// the master last said it had more.
   pub(super) fn wants_read(&self) -> bool {
@@ -201,7 +212,8 @@ impl Output {
       let streaming = self
         .last_read
         .is_some_and(|t| started.duration_since(t) < STREAM_HOLD);
-      let stop = master::read(fd, &shared.pts_name, spare, &mut self.read);
+      let short_is_empty = self.short_read_empties();
+      let stop = master::read(fd, &shared.pts_name, spare, &mut self.read, short_is_empty);
       let now = Instant::now();
       if spare.len() > before {
         self.last_read = Some(now);
