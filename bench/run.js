@@ -59,6 +59,11 @@ const PEERS = [
   // One thread reads, another receives each chunk (bench/peers/handoff.c): the floor of the
   // design napi-pty's reactor and JS thread share, measured beside it.
   { key: 'c-handoff', label: 'C reader + receiver thread', kind: 'c', program: 'handoff' },
+  // One thread, no read(2): an io_uring multishot read into provided 124 KiB buffers
+  // (bench/peers/uring.c), what moving the reactor to io_uring would save at best.
+  { key: 'c-uring', label: 'C io_uring multishot reader', kind: 'c', program: 'uring' },
+  // The same reader handing each chunk to a second thread, as handoff.c does on epoll.
+  { key: 'c-uring-receiver', label: 'C io_uring reader + receiver thread', kind: 'c', program: 'uring', env: { URING_RECEIVER: '1' } },
   // Not a pty: Node's own child_process with the output through a pipe (idle only), what Node
   // costs to hear of children's exits whatever the library.
   { key: 'node-child-process', label: 'Node child_process, no pty', kind: 'node' },
@@ -77,7 +82,7 @@ function scenarios(quick) {
     {
       key: 'throughput',
       title: '1. Throughput',
-      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff'],
+      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff', 'c-uring', 'c-uring-receiver'],
       reps: quick ? 1 : 5,
       timeout: quick ? 60 : 300,
       params: { bytes: quick ? 16 * MiB : 256 * MiB },
@@ -182,6 +187,11 @@ function buildC(program = 'forkpty') {
   const out = path.join(BUILD, program)
   const r = spawnSync(process.env.CC || 'cc', ['-O2', '-pthread', '-o', out, path.join(BENCH, 'peers', `${program}.c`), '-lutil'], { encoding: 'utf8' })
   if (r.status !== 0) return `cc failed: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}`
+  if (program === 'uring') {
+    // A kernel before 6.12, or a sandbox that refuses io_uring: say so rather than fail each run.
+    const probe = spawnSync(out, ['true'], { encoding: 'utf8' })
+    if (probe.status !== 0) return (probe.stderr || probe.error?.message || 'io_uring refused').trim().split('\n')[0]
+  }
   return undefined
 }
 
@@ -195,9 +205,9 @@ function commandFor(peer, scenario, params) {
   if (peer.kind === 'python') {
     return ['python3', [path.join(BENCH, 'peers', 'python_pty.py'), JSON.stringify({ peer: peer.key, scenario, params })]]
   }
-  if (peer.program === 'handoff') {
+  if (peer.program === 'handoff' || peer.program === 'uring') {
     if (scenario !== 'throughput') throw new Error(`no ${peer.key} command for ${scenario}`)
-    return [path.join(BUILD, 'handoff'), ['head', '-c', String(params.bytes), '/dev/zero']]
+    return [path.join(BUILD, peer.program), ['head', '-c', String(params.bytes), '/dev/zero']]
   }
   // The C reference: forkpty MIB RUNS CONC PROGRAM [ARG...]
   const bin = path.join(BUILD, 'forkpty')

@@ -5,6 +5,8 @@
 use std::os::fd::RawFd;
 
 use crate::pty::read_available;
+#[cfg(doc)]
+use crate::sys::read_emptied;
 use crate::sys::{collect_stranded, strandable};
 
 /// Why [`read`] stopped.
@@ -22,9 +24,18 @@ pub(crate) enum Stop {
 /// read, whatever was asked). `read_so_far` counts the master's bytes before this call and is
 /// advanced by what it reads. At the end of the output (EIO), whatever the kernel stranded is
 /// appended too (see [`collect_stranded`]), when enough was read for there to be any.
-pub(crate) fn read(fd: RawFd, pts_path: &str, buf: &mut Vec<u8>, read_so_far: &mut u64) -> Stop {
+/// `short_is_empty`: a read that left the master empty stops with [`Stop::WouldBlock`],
+/// sparing the read that would say `EAGAIN`; only for a reader woken by
+/// an edge-triggered poll, before the terminal has hung up (see [`read_emptied`]).
+pub(crate) fn read(
+  fd: RawFd,
+  pts_path: &str,
+  buf: &mut Vec<u8>,
+  read_so_far: &mut u64,
+  short_is_empty: bool,
+) -> Stop {
   let before = buf.len();
-  let stop = read_available(fd, buf).map(|e| e.errno);
+  let stop = read_available(fd, buf, short_is_empty).map(|e| e.errno);
   *read_so_far += (buf.len() - before) as u64;
   match stop {
     None => Stop::Full,

@@ -139,14 +139,21 @@ pub fn set_nonblocking(fd: RawFd) -> SysResult<()> {
 /// Reads a master into the spare capacity of `buf` until it is full or a read fails: a pty
 /// hands over at most a few KiB per read, whatever was asked. Returns, unless the
 /// buffer filled up, why reading stopped (end of file as `EIO`, as the master reports it).
-pub fn read_available(fd: RawFd, buf: &mut Vec<u8>) -> Option<SysError> {
+/// With `short_is_empty`, a read that the system says left the master empty stops too, as if
+/// the next one had said `EAGAIN`: only for a caller that will hear of whatever comes next
+/// (see [`crate::sys::read_emptied`]).
+pub fn read_available(fd: RawFd, buf: &mut Vec<u8>, short_is_empty: bool) -> Option<SysError> {
   while buf.len() < buf.capacity() {
     let rest = buf.spare_capacity_mut();
+    let asked = rest.len();
     // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`, which `buf` owns.
-    let n = unsafe { libc::read(fd, rest.as_mut_ptr().cast(), rest.len()) };
+    let n = unsafe { libc::read(fd, rest.as_mut_ptr().cast(), asked) };
     if n > 0 {
       // SAFETY: the read initialised these `n` bytes, right after the initialised ones.
       unsafe { buf.set_len(buf.len() + n as usize) };
+      if short_is_empty && crate::sys::read_emptied(asked, n as usize) {
+        return Some(SysError::new(libc::EAGAIN, "read"));
+      }
       continue;
     }
     let err = if n == 0 {
@@ -232,13 +239,71 @@ mod tests {
     drop(pair.slave);
     let mut got = Vec::with_capacity(64);
     let eio = Some(SysError::new(libc::EIO, "read"));
-    assert_eq!(read_available(master, &mut got), eio);
+    assert_eq!(read_available(master, &mut got, false), eio);
     assert_eq!(got, b"hi");
     // The marker is pushed, read and dropped; the master is back at EIO.
     assert!(sys::collect_stranded(&pair.path, master).is_empty());
     let mut after = Vec::with_capacity(64);
-    assert_eq!(read_available(master, &mut after), eio);
+    assert_eq!(read_available(master, &mut after, false), eio);
     assert!(after.is_empty());
+  }
+
+  /// The ground under `sys::read_emptied`: a reader woken by an edge-triggered poll that stops
+  /// at a short read still hears of every byte a writer adds meanwhile, and of the hang-up.
+  /// Racy by nature, so a writer thread races the reader over many small writes.
+  #[cfg(target_os = "linux")]
+  #[test]
+  fn stopping_at_a_short_read_misses_no_output_nor_the_hang_up() {
+    use mio::unix::SourceFd;
+    use mio::{Events, Interest, Poll, Token};
+    const TOTAL: usize = 200_000;
+    let pair = open_pty(WindowSize { cols: 80, rows: 24 }).unwrap();
+    let master = pair.master.as_raw_fd();
+    set_nonblocking(master).unwrap();
+    let mut poll = Poll::new().unwrap();
+    let interest = Interest::READABLE;
+    poll
+      .registry()
+      .register(&mut SourceFd(&master), Token(0), interest)
+      .unwrap();
+    let (slave, path) = (pair.slave, pair.path);
+    let writer = std::thread::spawn(move || {
+      let mut sent = 0;
+      let mut size = 1;
+      while sent < TOTAL {
+        let n = size.min(TOTAL - sent);
+        nix::unistd::write(&slave, &vec![b'x'; n]).unwrap();
+        sent += n;
+        // Sizes from 1 byte to past the discipline's buffer, so that both sides lead in turn.
+        size = size * 7 % 5003;
+      }
+      // The slave closes here: the hang-up must raise an event of its own.
+    });
+    let mut events = Events::with_capacity(4);
+    let (mut got, mut hung_up) = (0, false);
+    let stop = loop {
+      // A generous bound, only so that a missed edge fails the test rather than hanging it.
+      poll
+        .poll(&mut events, Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+      assert!(!events.is_empty(), "no edge after {got} of {TOTAL} bytes");
+      hung_up |= events.iter().any(|e| e.is_read_closed());
+      let mut buf = Vec::with_capacity(1024);
+      let stop = loop {
+        buf.clear();
+        // Once hung up, read to the end as the reactor does (with what the kernel may strand).
+        let stop = crate::master::read(master, &path, &mut buf, &mut got, !hung_up);
+        if stop != crate::master::Stop::Full {
+          break stop;
+        }
+      };
+      if stop != crate::master::Stop::WouldBlock {
+        break stop;
+      }
+    };
+    writer.join().unwrap();
+    assert_eq!(stop, crate::master::Stop::End);
+    assert_eq!(got, TOTAL as u64);
   }
 
   #[test]

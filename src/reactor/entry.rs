@@ -153,8 +153,10 @@ impl Entry {
     let relay = self.relay.as_mut().expect("relay present");
     relay.pump_input(master, &mut emit);
     let read_before = relay.output_read;
+    let short_is_empty = self.output.short_read_empties();
     let readable = &mut self.output.readable;
-    let would_block = relay.pump_output(master, &self.shared.pts_name, readable, &mut emit);
+    let pts_name = &self.shared.pts_name;
+    let would_block = relay.pump_output(master, pts_name, readable, short_is_empty, &mut emit);
     if relay.output_read != read_before {
       self.output.heard();
     }

@@ -110,6 +110,17 @@ impl Output {
     }
   }
 
+  /// Whether a short read of the master may stand for the `EAGAIN` read after it, where the
+  /// system's terminal driver allows it ([`crate::sys::read_emptied`]): only while the child
+  /// runs and no event has said the terminal hung up (no event follows that one). Once the
+  /// child has exited, the master is read to `EAGAIN` or its end as before, so that an end
+  /// already there is found in the same turn and goes to JavaScript with the exit, rather
+  /// than with the hang-up's event after it (a child that exits before the reactor has even
+  /// registered its master is reaped before that event comes).
+  pub(super) fn short_read_empties(&self) -> bool {
+    self.life == Life::Open { hung_up: false }
+  }
+
   /// Whether a read of the master is wanted: the output goes on, and no read met EAGAIN since
   /// the master last said it had more.
   pub(super) fn wants_read(&self) -> bool {
@@ -201,7 +212,8 @@ impl Output {
       let streaming = self
         .last_read
         .is_some_and(|t| started.duration_since(t) < STREAM_HOLD);
-      let stop = master::read(fd, &shared.pts_name, spare, &mut self.read);
+      let short_is_empty = self.short_read_empties();
+      let stop = master::read(fd, &shared.pts_name, spare, &mut self.read, short_is_empty);
       let now = Instant::now();
       if spare.len() > before {
         self.last_read = Some(now);
@@ -299,6 +311,21 @@ mod tests {
     assert_eq!(after.life, Life::Draining);
     assert!(!after.grace_expired(t0 + EXIT_GRACE_MAX));
     assert_eq!(after.deadlines(), [None, None, None]);
+  }
+
+  #[test]
+  fn a_short_read_stands_for_eagain_only_while_the_child_runs_and_no_hang_up_was_seen() {
+    let t0 = Instant::now();
+    let mut output = Output::new();
+    assert!(output.short_read_empties());
+    output.hung_up();
+    assert!(!output.short_read_empties(), "no event follows a hang-up");
+    let mut exited = Output::new();
+    exited.child_exited(t0);
+    assert!(
+      !exited.short_read_empties(),
+      "after the exit the end is looked for at once, to go with the exit"
+    );
   }
 
   #[test]

@@ -90,13 +90,15 @@ impl Relay {
   }
 
   /// master → stdout. `readable` is the master's readiness; `pts_path` names the slave, for
-  /// [`crate::sys::collect_stranded`]. Returns true when the master would block (the caller
-  /// then starts the exit grace if the child is gone).
+  /// [`crate::sys::collect_stranded`]; `short_is_empty`: a short read may stand for the
+  /// `EAGAIN` after it (see [`master::read`]). Returns true when the master would block (the
+  /// caller then starts the exit grace if the child is gone).
   pub(crate) fn pump_output(
     &mut self,
     master: Option<RawFd>,
     pts_path: &str,
     readable: &mut bool,
+    short_is_empty: bool,
     out: &mut impl FnMut(Out),
   ) -> bool {
     if let Some(err) = self.stdout.as_mut().and_then(|s| s.failed.take()) {
@@ -158,7 +160,13 @@ impl Relay {
       }
       // As much as the master has now, in one buffer: one write (or one hook call) for it.
       lane.buf.reserve(READ_CHUNK);
-      let stop = master::read(master, pts_path, &mut lane.buf, &mut self.output_read);
+      let stop = master::read(
+        master,
+        pts_path,
+        &mut lane.buf,
+        &mut self.output_read,
+        short_is_empty,
+      );
       if !lane.buf.is_empty() && lane.hooked {
         out(Out::Chunk(LANE_OUTPUT, lane.buf.clone()));
         lane.clear();

@@ -277,6 +277,35 @@ pub fn reopen_own(fd: RawFd, for_write: bool) -> Option<OwnedFd> {
 /// The size of Linux's `n_tty` read buffer; it takes at most one byte less.
 const N_TTY_BUF_SIZE: usize = 4096;
 
+/// Whether a read of a master that asked for `asked` bytes and got `got` both left the master
+/// empty and is worth stopping at, so that a reader woken by an edge-triggered `epoll` may stop
+/// there rather than read once more to hear `EAGAIN`. Not with `NAPI_PTY_PORTABLE=1`, which
+/// reads as macOS does, to `EAGAIN`.
+///
+/// Why a short read leaves the master empty, for Linux's `n_tty`, the master's line discipline:
+///
+/// - The master's termios is raw and stays so (a `tcsetattr` on the master changes the slave's),
+///   so a read is non-canonical: it copies every byte the discipline's buffer holds, across its
+///   wrap, up to the count asked; it stops short only when the buffer had no more. Packet mode
+///   (`TIOCPKT`, whose status byte is a read of its own) is never turned on.
+/// - Bytes reach that buffer later, through the flush worker, and each delivery wakes the
+///   master's readers after the bytes are visible; so does the slave's last close, after it set
+///   the flag that turns the next empty read into `EIO`. An edge-triggered `epoll` item is queued
+///   again by any wake-up after its event was taken (one before that is in the event's mask).
+///   So whatever comes after the short read's snapshot raises a new event.
+/// - Hence the caller must not rely on it once an event has said `EPOLLHUP`: no wake-up follows
+///   that one, and the output is then read to `EIO` as before. The `EAGAIN` read's only other
+///   effect, waiting for a flush already queued, is the same wake-up arriving a little later.
+///
+/// Why not after a read of a full discipline buffer (`N_TTY_BUF_SIZE - 1` bytes): the writer is
+/// then ahead of the reader, and the flush worker, throttled on that full buffer, is pushing more
+/// at once; stopping would trade the read for an `epoll_wait` that returns at once. Stopping pays
+/// only when the reader is ahead: a read of less.
+pub fn read_emptied(asked: usize, got: usize) -> bool {
+  static EDGES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+  got < asked && got < N_TTY_BUF_SIZE - 1 && *EDGES.get_or_init(|| !portable())
+}
+
 /// Whether output can have been stranded once `delivered` bytes were read: the kernel can
 /// strand output only behind a full line-discipline buffer, whose bytes are then all read, so
 /// a terminal that gave fewer in all has nothing stranded, and is spared the cost of

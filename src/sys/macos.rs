@@ -251,6 +251,11 @@ pub fn reopen_own(fd: RawFd, for_write: bool) -> Option<OwnedFd> {
   posix::reopen_terminal(fd, for_write)
 }
 
+/// Not argued for macOS's terminal driver: a master is read until it says `EAGAIN`.
+pub fn read_emptied(_asked: usize, _got: usize) -> bool {
+  false
+}
+
 /// macOS's terminal driver hands the slave's output to the master as it is written, with no
 /// deferred flush to lose at exit: there is never anything to collect.
 pub fn strandable(_delivered: u64) -> bool {

@@ -35,6 +35,9 @@
 //!   non-blocking open file description of the same pipe or terminal, so that the flags that
 //!   this process's stdin/stdout share with the user's shell are never changed; `None` when the
 //!   system cannot give one (the caller then uses a duplicate, probed before each call).
+//! - **Reading a master**: `read_emptied(asked, got) -> bool`, whether a read of a master that
+//!   got `got` of `asked` bytes left it empty (and is worth stopping at), so that a reader woken
+//!   by an edge need not read again to hear `EAGAIN` (until the terminal has hung up).
 //! - **Stranded output**: `collect_stranded(pts_name, master) -> Vec<u8>`, the output a
 //!   terminal driver can leave behind at exit (Linux's `n_tty`; elsewhere nothing), and
 //!   `strandable(delivered)`, whether anything can have been stranded after that much output.
@@ -59,8 +62,8 @@ pub(crate) mod posix;
 
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 pub(crate) use os::{
-  collect_stranded, create_child, now_ticks, open_master, pipe_cloexec, pts_name, reopen_own,
-  signal_child, strandable, try_reap, watch_exit,
+  collect_stranded, create_child, now_ticks, open_master, pipe_cloexec, pts_name, read_emptied,
+  reopen_own, signal_child, strandable, try_reap, watch_exit,
 };
 #[cfg(target_os = "linux")]
 pub(crate) use os::{pidfd_open, pidfd_send_signal, portable};
