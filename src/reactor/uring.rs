@@ -34,11 +34,12 @@ use io_uring::{cqueue, opcode, squeue, IoUring, Probe};
 
 use crate::master::Stop;
 
-/// Buffers per master: 16 of 4 KiB. A pty master hands over at most one line-discipline buffer
+/// Buffers per master: 32 of 4 KiB. A pty master hands over at most one line-discipline buffer
 /// (4 KiB) per read, and each completion takes one buffer whatever its size, so larger buffers
-/// would only waste memory; 16 let a flood run ahead of the reactor by 64 KiB before the
-/// multishot read has to be armed again.
-const BUFFERS: u16 = 16;
+/// would only waste memory. 32 make the ring as deep as one delivery chunk (124 KiB): a ring
+/// that runs dry ends the multishot read, and arming it again costs a call, so the ring should
+/// not run dry while the reactor is still gathering the chunk in hand.
+const BUFFERS: u16 = 32;
 const BUFFER_SIZE: usize = 4096;
 /// One page for the ring of buffer descriptors (16 bytes each), then the buffers.
 const RING_BYTES: usize = 4096;
