@@ -58,3 +58,22 @@ linuxOnly('only the Linux backend has paths to choose between', test)('NAPI_PTY_
   t.is(run.code, 0, run.stderr)
   t.deepEqual(JSON.parse(run.stdout), { output: 'ok', exitCode: 0, error: 'ENOENT chdir' })
 })
+
+// CI runs the whole suite again with NAPI_PTY_READ=uring; these make sure that run really reads
+// through io_uring (where the kernel refuses it, the first fails, rather than the run quietly
+// testing epoll twice), and that without the variable, or with `epoll`, nothing changes.
+linuxOnly('io_uring exists on Linux only', test)('NAPI_PTY_READ=uring reads through io_uring, every byte in order', async (t) => {
+  const run = await runNode('read-path.js', ['20000'], { wrapper: ['env', 'NAPI_PTY_READ=uring'] })
+  t.is(run.code, 0, run.stderr)
+  const result = JSON.parse(run.stdout)
+  t.deepEqual(result, { before: 'none', path: 'uring', exitCode: 0, bytes: result.bytes, exact: true })
+  t.true(result.bytes > 100000)
+})
+
+test('NAPI_PTY_READ=epoll, or unset, keeps the epoll path', async (t) => {
+  for (const wrapper of [['env', 'NAPI_PTY_READ=epoll'], ['env', '-u', 'NAPI_PTY_READ']]) {
+    const run = await runNode('read-path.js', ['2000'], { wrapper })
+    t.is(run.code, 0, run.stderr)
+    t.like(JSON.parse(run.stdout), { before: 'none', path: 'epoll', exitCode: 0, exact: true }, wrapper.join(' '))
+  }
+})

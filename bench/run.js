@@ -46,6 +46,8 @@ const PEERS = [
   { key: 'napi-pty', label: 'napi-pty', kind: 'node' },
   { key: 'napi-pty-spawn', label: 'napi-pty spawn()', kind: 'node' },
   { key: 'napi-pty-forkpath', label: 'napi-pty (fork path)', kind: 'node', env: { NAPI_PTY_STRATEGY: 'fork' } },
+  // The reactor reading through io_uring (opt-in; src/reactor/uring.rs).
+  { key: 'napi-pty-uring', label: 'napi-pty (io_uring)', kind: 'node', env: { NAPI_PTY_READ: 'uring' } },
   { key: 'node-pty', label: 'node-pty', kind: 'node', module: 'node-pty' },
   // node-pty's API over napi-pty (the `napi-pty/node-pty` export), run by the same code as node-pty.
   { key: 'napi-pty-node-pty', label: 'napi-pty/node-pty', kind: 'node' },
@@ -82,7 +84,7 @@ function scenarios(quick) {
     {
       key: 'throughput',
       title: '1. Throughput',
-      peers: ['napi-pty', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff', 'c-uring', 'c-uring-receiver'],
+      peers: ['napi-pty', 'napi-pty-uring', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff', 'c-uring', 'c-uring-receiver'],
       reps: quick ? 1 : 5,
       timeout: quick ? 60 : 300,
       params: { bytes: quick ? 16 * MiB : 256 * MiB },
@@ -277,6 +279,7 @@ function runJob(peer, scenario, params, timeoutS) {
     const [cmd, argv] = commandFor(peer, scenario, params)
     const env = { ...process.env, ...(peer.env || {}) }
     if (!peer.env?.NAPI_PTY_STRATEGY) delete env.NAPI_PTY_STRATEGY
+    if (!peer.env?.NAPI_PTY_READ) delete env.NAPI_PTY_READ
     const started = Date.now()
     // Its own process group, so a timeout takes down the benchmark and its children at once.
     const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })

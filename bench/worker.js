@@ -36,9 +36,12 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !
 
 function napiPty() {
   const { fork } = require('../dist/index.js')
+  const { readPath } = require('../dist/lib/native.js')
   return {
     async start(argv, on) {
       const child = await fork(argv, { cols: 80, rows: 24 })
+      // The io_uring row must measure io_uring: a kernel that refused it fails the job.
+      if (process.env.NAPI_PTY_READ === 'uring' && readPath() !== 'uring') throw new Error('io_uring refused: the reactor reads with epoll')
       child.on('data', on.data)
       child.once('exit', () => on.exit())
       return child
@@ -91,6 +94,7 @@ function childProcess() {
 const PEERS = {
   'napi-pty': napiPty,
   'napi-pty-forkpath': napiPty, // the same code; run.js sets NAPI_PTY_STRATEGY=fork
+  'napi-pty-uring': napiPty, // the same code; run.js sets NAPI_PTY_READ=uring
   'node-pty': () => nodePty('node-pty'),
   // By the package's own name: what a switching user requires.
   'napi-pty-node-pty': () => nodePty('napi-pty/node-pty'),

@@ -83,5 +83,7 @@ export type RawMode = Binding.RawMode
 export type ForkSpec = Binding.ForkSpec
 export type Kind = Binding.Kind
 export const { EventSink, RawMode, fork, openpty, getWindowSize, setWindowSize, isTerminal, ProcessTable } = binding
+/** Which read path the reactor took (`NAPI_PTY_READ`). @internal (tests and diagnostics) */
+export const { readPath } = binding
 // Defined once, in `src/protocol.rs`; `lib/events.ts` says what each is.
 export const { Kind, LANE_INPUT, LANE_OUTPUT, EXIT_GRACE_MS, EXIT_GRACE_MAX_MS, SYS_ERROR_PREFIX, stepSyscalls } = binding

@@ -55,6 +55,18 @@ pub fn step_syscalls() -> Vec<&'static str> {
     .collect()
 }
 
+/// How the reactor reads the masters: `"uring"` (io_uring, asked for with `NAPI_PTY_READ=uring`
+/// and accepted by the kernel) or `"epoll"`; `"none"` until the first child has started it.
+/// For tests and diagnostics: it says which path a run really took.
+#[napi]
+pub fn read_path() -> &'static str {
+  match reactor::read_path() {
+    None => "none",
+    Some(true) => "uring",
+    Some(false) => "epoll",
+  }
+}
+
 /// A system error goes to JavaScript as an `Error` whose message is [`SYS_ERROR_PREFIX`] and
 /// the error as JSON; the facade turns that into a Node-style error.
 impl From<error::SysError> for Error {

@@ -40,17 +40,28 @@ pub(crate) fn read(
   match stop {
     None => Stop::Full,
     Some(libc::EAGAIN) => Stop::WouldBlock,
-    Some(errno) => {
-      // EIO: every slave fd is closed and everything written before has been read, but for
-      // what the kernel may have stranded.
-      if errno == libc::EIO && strandable(*read_so_far) {
-        let stranded = collect_stranded(pts_path, fd);
-        *read_so_far += stranded.len() as u64;
-        buf.extend_from_slice(&stranded);
-      }
-      Stop::End
-    }
+    Some(errno) => ended(errno, fd, pts_path, buf, read_so_far),
   }
+}
+
+/// A read of the master failed with `errno` (or said end of file, 0): the output has ended.
+/// After EIO, whatever the kernel stranded is appended to `buf` (see [`collect_stranded`]).
+/// Shared by [`read`] and the io_uring read path, whose completions end the same way.
+pub(crate) fn ended(
+  errno: i32,
+  fd: RawFd,
+  pts_path: &str,
+  buf: &mut Vec<u8>,
+  read_so_far: &mut u64,
+) -> Stop {
+  // EIO: every slave fd is closed and everything written before has been read, but for what
+  // the kernel may have stranded.
+  if errno == libc::EIO && strandable(*read_so_far) {
+    let stranded = collect_stranded(pts_path, fd);
+    *read_so_far += stranded.len() as u64;
+    buf.extend_from_slice(&stranded);
+  }
+  Stop::End
 }
 
 /// Whether input ending in `data` leaves a line open, so that an end-of-file then takes two

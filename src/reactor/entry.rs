@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::handle::{reactor, PtyShared};
 use super::output::{Life, Output};
+use super::uring::Uring;
 use crate::fd::{self, WriteMode};
+use crate::master;
 use crate::protocol::LANE_OUTPUT;
 use crate::relay::{Out, Relay};
 use crate::sink::{Event, Sink};
@@ -125,12 +127,13 @@ impl Entry {
   }
 
   /// Moves what is due: the relay's copy, or the input and output of a pty read by JavaScript.
-  pub(super) fn service(&mut self, spare: &mut Vec<u8>) {
+  /// `uring`: the io_uring read path, when the reactor has one (it knows which ptys it reads).
+  pub(super) fn service(&mut self, spare: &mut Vec<u8>, uring: Option<&mut Uring>) {
     if self.relay.is_some() {
       self.pump_relay();
     } else {
       self.flush_input();
-      self.read_output(spare);
+      self.read_output(spare, uring);
     }
     self.send_ends();
   }
@@ -292,17 +295,32 @@ impl Entry {
     }
   }
 
-  fn read_output(&mut self, spare: &mut Vec<u8>) {
+  fn read_output(&mut self, spare: &mut Vec<u8>, uring: Option<&mut Uring>) {
     if !self.output.wants_read() {
       return;
     }
     let shared = self.shared.clone();
+    // Held across the reads: the io_uring path submits its read under it, so that the fd is
+    // still this master's when the kernel looks it up.
     let guard = shared.master.read().unwrap();
     let Some(fd) = guard.as_ref().map(|f| f.as_raw_fd()) else {
       return;
     };
     let mut deliver = deliverer(&shared, &self.sink, self.orphaned);
-    let ended = self.output.read(fd, &shared, spare, &mut deliver);
+    let pts = &shared.pts_name;
+    let id = shared.id;
+    let ended = match uring.filter(|u| u.reads(id)) {
+      Some(uring) => self
+        .output
+        .read(&shared, spare, &mut deliver, &mut |buf, so_far, _| {
+          uring.fill(id, fd, pts, buf, so_far)
+        }),
+      None => self
+        .output
+        .read(&shared, spare, &mut deliver, &mut |buf, so_far, short| {
+          master::read(fd, pts, buf, so_far, short)
+        }),
+    };
     drop(deliver);
     drop(guard);
     if ended {

@@ -180,7 +180,9 @@ impl PtyShared {
       // Once the child is reaped, closing only lets the reactor forget the entry: that can
       // wait for its next wake-up rather than cost one now (once per child at every exit).
       // Not so for a relay, whose own fds go with the entry.
-      if self.reaped.load(SeqCst) && !self.relaying.load(SeqCst) {
+      // Nor when the ring reads the master: its read holds the terminal open until the
+      // reactor cancels it.
+      if self.reaped.load(SeqCst) && !self.relaying.load(SeqCst) && !super::uring::active() {
         reactor.queue(Command::Closed(self.id));
       } else {
         reactor.send(Command::Closed(self.id));

@@ -11,11 +11,17 @@
 //!   while the JS side has paused, so memory stays bounded whatever the child prints.
 //! - [`entry`]: what the reactor alone knows of each pty.
 //! - [`output`]: how a pty's output is gathered into chunks, and where it is in its life.
+//! - [`uring`]: the io_uring read path, on Linux when `NAPI_PTY_READ=uring` asks for it.
 //! - this file: the loop.
 
 mod entry;
 mod handle;
 mod output;
+#[cfg(target_os = "linux")]
+mod uring;
+#[cfg(not(target_os = "linux"))]
+#[path = "uring_off.rs"]
+mod uring;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -32,8 +38,11 @@ use crate::sink::Sink;
 use entry::Entry;
 use handle::REACTOR;
 pub(crate) use handle::{adopt, drop_sink, reactor, Command, NewChild, PtyShared, Reactor};
+use uring::Uring;
 
 const WAKER: Token = Token(usize::MAX);
+/// The io_uring ring's fd: completions wait.
+const RING: Token = Token(usize::MAX - 1);
 const KIND_MASTER: usize = 0;
 const KIND_EXIT: usize = 1;
 const KIND_REPORT: usize = 2;
@@ -63,9 +72,17 @@ pub(crate) fn start() -> SysResult<&'static Reactor> {
   let poll = Poll::new().map_err(io_error("epoll_create1"))?;
   let registry = poll.registry().try_clone().map_err(io_error("dup"))?;
   let waker = Waker::new(poll.registry(), WAKER).map_err(io_error("eventfd"))?;
+  // Chosen before the thread starts, so that whether the ring is used is known to the JS
+  // thread (`PtyShared::close`) before any pty exists.
+  let uring = uring::start().filter(|ring| {
+    let fd = ring.fd();
+    (poll.registry())
+      .register(&mut SourceFd(&fd), RING, Interest::READABLE)
+      .is_ok()
+  });
   std::thread::Builder::new()
     .name("napi-pty-reactor".into())
-    .spawn(move || Loop::new(poll).run())
+    .spawn(move || Loop::new(poll, uring).run())
     .map_err(io_error("pthread_create"))?;
   let started = REACTOR.get_or_init(|| Reactor {
     registry,
@@ -77,21 +94,29 @@ pub(crate) fn start() -> SysResult<&'static Reactor> {
   Ok(started)
 }
 
+/// Whether the running reactor reads through io_uring; `None` before it has started.
+pub(crate) fn read_path() -> Option<bool> {
+  REACTOR.get().map(|_| uring::active())
+}
+
 struct Loop {
   poll: Poll,
   entries: HashMap<u32, Entry>,
   timers: BinaryHeap<Reverse<(Instant, u32)>>,
   /// The buffer the next output chunk is read into; handed to JavaScript as it is.
   spare: Vec<u8>,
+  /// The io_uring read path, when chosen at the start.
+  uring: Option<Uring>,
 }
 
 impl Loop {
-  fn new(poll: Poll) -> Self {
+  fn new(poll: Poll, uring: Option<Uring>) -> Self {
     Loop {
       poll,
       entries: HashMap::new(),
       timers: BinaryHeap::new(),
       spare: Vec::new(),
+      uring,
     }
   }
 
@@ -105,16 +130,30 @@ impl Loop {
         .map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()));
       if let Err(e) = self.poll.poll(&mut events, timeout) {
         if e.kind() == std::io::ErrorKind::Interrupted {
-          continue;
+          // The io_uring path's completions interrupt the wait: the kernel posts them as task
+          // work on this thread, which a sleeping wait leaves for. They are there now, to be
+          // reaped below, rather than found by a second wait.
+          events.clear();
+        } else {
+          // Only closing the reactor's epoll fd behind its back gets here. Without its poll
+          // set the reactor can neither read nor reap, and every child and Promise would hang
+          // with no word: stop loudly instead, as libuv does when its own epoll_wait fails.
+          eprintln!("napi-pty: epoll_wait failed: {e}");
+          std::process::abort();
         }
-        // Only closing the reactor's epoll fd behind its back gets here. Without its poll set
-        // the reactor can neither read nor reap, and every child and Promise would hang with
-        // no word: stop loudly instead, as libuv does when its own epoll_wait fails.
-        eprintln!("napi-pty: epoll_wait failed: {e}");
-        std::process::abort();
+      }
+      // Every completion there is, whichever event woke the loop: the ring's fd is
+      // edge-triggered, and reaping costs no call.
+      if let Some(uring) = self.uring.as_mut() {
+        uring.reap(&mut touched);
+        for id in &touched {
+          if let Some(entry) = self.entries.get_mut(id) {
+            entry.output.readable = true;
+          }
+        }
       }
       for event in events.iter() {
-        if event.token() == WAKER {
+        if event.token() == WAKER || event.token() == RING {
           continue;
         }
         let id = (event.token().0 >> KIND_BITS) as u32;
@@ -153,6 +192,18 @@ impl Loop {
             if let Some(entry) = self.entries.get_mut(&id) {
               let registry = &reactor().registry;
               relay.register(registry, token(id, KIND_STDIN), token(id, KIND_STDOUT));
+              // The relay reads the master itself, woken by its readiness.
+              if let Some(uring) = self.uring.as_mut().filter(|u| u.reads(id)) {
+                uring.retire(id);
+                if let Some(fd) = entry.shared.master_fd() {
+                  let _ = registry.reregister(
+                    &mut SourceFd(&fd),
+                    token(id, KIND_MASTER),
+                    Interest::READABLE | Interest::WRITABLE,
+                  );
+                }
+                entry.output.readable = true;
+              }
               entry.start_relay(relay);
               touched.push(id);
             }
@@ -191,11 +242,16 @@ impl Loop {
     let id = entry.shared.id;
     let registry = self.poll.registry();
     if let Some(fd) = entry.shared.master_fd() {
-      let _ = registry.register(
-        &mut SourceFd(&fd),
-        token(id, KIND_MASTER),
-        Interest::READABLE | Interest::WRITABLE,
-      );
+      // Read through the ring, the master is watched for input room (and its hang-up, which
+      // every registration reports) only: its readiness to read would wake the loop for
+      // output the ring takes anyway. Where the ring cannot take one more master, epoll.
+      let ring = self.uring.as_mut().is_some_and(|u| u.adopt(id).is_ok());
+      let interest = if ring {
+        Interest::WRITABLE
+      } else {
+        Interest::READABLE | Interest::WRITABLE
+      };
+      let _ = registry.register(&mut SourceFd(&fd), token(id, KIND_MASTER), interest);
     }
     if let Some(fd) = entry.shared.exit_watch.read().unwrap().as_ref() {
       let _ = registry.register(
@@ -237,9 +293,16 @@ impl Loop {
     let Some(entry) = self.entries.get_mut(&id) else {
       return;
     };
-    entry.service(&mut self.spare);
+    entry.service(&mut self.spare, self.uring.as_mut());
     let timers = &mut self.timers;
     entry.schedule(|at| timers.push(Reverse((at, id))));
+    if let Some(uring) = self.uring.as_mut().filter(|u| u.reads(id)) {
+      // The ring's read ends with the output, or with the master closed by JavaScript (the
+      // kernel would otherwise hold the terminal open through the read).
+      if entry.output.life == output::Life::Ended || entry.shared.master_fd().is_none() {
+        uring.retire(id);
+      }
+    }
     if entry.done() {
       self.entries.remove(&id);
     }

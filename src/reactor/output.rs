@@ -2,11 +2,12 @@
 //! JavaScript, and where it is in its life (open, draining or in its grace after the exit,
 //! ended).
 
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use super::handle::PtyShared;
-use crate::master::{self, Stop};
+#[cfg(doc)]
+use crate::master;
+use crate::master::Stop;
 use crate::protocol::{EXIT_GRACE_MAX_MS, EXIT_GRACE_MS};
 
 /// The most output gathered into one `data` event. A pty master gives at most a few KiB per
@@ -177,16 +178,21 @@ impl Output {
     true
   }
 
-  /// Reads the master `fd` while JavaScript has credit for more, handing each chunk to
+  /// Reads the master while JavaScript has credit for more, handing each chunk to
   /// `deliver`, until the master would block, the credit runs out or the output ends. `spare`
   /// is the buffer the next chunk is read into; it is handed over as it is. Returns whether the
   /// output ended (the caller then [`finish`](Self::finish)es it).
+  ///
+  /// `source` makes one read into a buffer's spare capacity, counting the bytes in the
+  /// `u64` it is given; its `bool` says whether a short read may stand for `EAGAIN` (see
+  /// [`master::read`], which it is for the epoll path; the io_uring path copies out what its
+  /// completions have gathered instead).
   pub(super) fn read(
     &mut self,
-    fd: RawFd,
     shared: &PtyShared,
     spare: &mut Vec<u8>,
     deliver: &mut impl FnMut(Vec<u8>),
+    source: &mut impl FnMut(&mut Vec<u8>, &mut u64, bool) -> Stop,
   ) -> bool {
     if !self.wants_read() {
       return false;
@@ -213,7 +219,7 @@ impl Output {
         .last_read
         .is_some_and(|t| started.duration_since(t) < STREAM_HOLD);
       let short_is_empty = self.short_read_empties();
-      let stop = master::read(fd, &shared.pts_name, spare, &mut self.read, short_is_empty);
+      let stop = source(spare, &mut self.read, short_is_empty);
       let now = Instant::now();
       if spare.len() > before {
         self.last_read = Some(now);
