@@ -81,13 +81,6 @@ pub(crate) fn cwd(pid: libc::pid_t) -> Option<String> {
   Some(path.to_string_lossy().into_owned())
 }
 
-/// The terminal's foreground process group, asked of the master.
-pub(crate) fn foreground_group(master: RawFd) -> Option<libc::pid_t> {
-  // SAFETY: tcgetpgrp only reads the terminal's state; no memory is passed.
-  let pgid = unsafe { libc::tcgetpgrp(master) };
-  (pgid > 0).then_some(pgid)
-}
-
 /// Now, on the clock `/proc` start times are counted in (kept in `sys`, where the reactor
 /// reads it too).
 pub(crate) use crate::sys::now_ticks;
@@ -161,20 +154,5 @@ mod tests {
       (1, 42, 42, 777)
     );
     assert!(!proc.gone);
-  }
-
-  #[test]
-  fn this_process_is_found() {
-    let me = std::process::id() as libc::pid_t;
-    let proc = stat(me).unwrap();
-    // SAFETY: getsid only reads this process's state.
-    assert_eq!(proc.sid, unsafe { libc::getsid(0) });
-    assert!(all()
-      .unwrap()
-      .iter()
-      .any(|p| p.pid == me && p.start == proc.start));
-    assert!(argv(me).is_some_and(|a| !a.is_empty()));
-    assert!(cwd(me).is_some());
-    assert!(now_ticks() >= proc.start);
   }
 }

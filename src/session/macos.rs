@@ -270,14 +270,6 @@ pub(crate) fn cwd(pid: libc::pid_t) -> Option<String> {
   (!path.is_empty()).then_some(path)
 }
 
-/// The terminal's foreground process group, asked of the master (which macOS answers for the
-/// master without it being anyone's controlling terminal).
-pub(crate) fn foreground_group(master: RawFd) -> Option<libc::pid_t> {
-  // SAFETY: tcgetpgrp only reads the terminal's state; no memory is passed.
-  let pgid = unsafe { libc::tcgetpgrp(master) };
-  (pgid > 0).then_some(pgid)
-}
-
 /// Now, on the clock start times are counted in (kept in `sys`, where the reactor reads it too).
 pub(crate) use crate::sys::now_ticks;
 
@@ -377,21 +369,6 @@ mod tests {
     let mut short = 5i32.to_ne_bytes().to_vec();
     short.extend_from_slice(b"/bin/x\0\0a\0");
     assert!(parse_procargs(&short).is_none());
-  }
-
-  #[test]
-  fn this_process_is_found() {
-    let me = std::process::id() as libc::pid_t;
-    let proc = stat(me).unwrap();
-    // SAFETY: getsid only reads this process's state.
-    assert_eq!(proc.sid, unsafe { libc::getsid(0) });
-    assert!(all()
-      .unwrap()
-      .iter()
-      .any(|p| p.pid == me && p.start == proc.start));
-    assert!(argv(me).is_some_and(|a| !a.is_empty()));
-    assert!(cwd(me).is_some());
-    assert!(now_ticks() >= proc.start);
   }
 
   #[test]

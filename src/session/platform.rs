@@ -4,8 +4,7 @@
 //!
 //! - `stat(pid)` and `all()`: readings of one process and of the whole table as [`Proc`]s
 //!   (zombies included, marked `gone`); `argv(pid)` and `cwd(pid)`, `None` when the system
-//!   will not tell; `foreground_group(master)`, the terminal's foreground process group;
-//!   `now_ticks()`, now on the clock start times are counted in.
+//!   will not tell; `now_ticks()`, now on the clock start times are counted in.
 //! - `Handle`: `open(&Proc)`, `None` unless the process is still the one the scan saw;
 //!   `signal(signal)`, never to a process other than that one (pidfds on Linux; by pid with
 //!   the start time checked first on macOS, see `by_pid`); `raw_fd()`, an fd readable at the
@@ -19,6 +18,27 @@
 #[cfg_attr(target_os = "macos", path = "macos.rs")]
 mod os;
 
-pub(crate) use os::{
-  all, argv, cwd, foreground_group, now_ticks, signal_syscall, stat, Handle, POLL_CALLS,
-};
+/// The terminal's foreground process group, asked of the master: the same on every system.
+pub(crate) use crate::sys::posix::foreground_group;
+pub(crate) use os::{all, argv, cwd, now_ticks, signal_syscall, stat, Handle, POLL_CALLS};
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  /// What every backend must give for a process it may read in full: this one.
+  #[test]
+  fn this_process_is_found() {
+    let me = std::process::id() as libc::pid_t;
+    let proc = stat(me).unwrap();
+    // SAFETY: getsid only reads this process's state.
+    assert_eq!(proc.sid, unsafe { libc::getsid(0) });
+    assert!(all()
+      .unwrap()
+      .iter()
+      .any(|p| p.pid == me && p.start == proc.start));
+    assert!(argv(me).is_some_and(|a| !a.is_empty()));
+    assert!(cwd(me).is_some());
+    assert!(now_ticks() >= proc.start);
+  }
+}

@@ -346,6 +346,14 @@ fn set_credentials<C: ChildCalls>(image: &ExecImage, report: RawFd) {
   }
 }
 
+/// The terminal's foreground process group, asked of the master (Linux and macOS both answer
+/// for a master that is nobody's controlling terminal); `None` when there is none.
+pub fn foreground_group(master: RawFd) -> Option<libc::pid_t> {
+  // SAFETY: tcgetpgrp only reads the terminal's state; no memory is passed.
+  let pgid = unsafe { libc::tcgetpgrp(master) };
+  (pgid > 0).then_some(pgid)
+}
+
 /// `kill(2)` for a child of ours that has not been reaped: a pid is only recycled once its
 /// process has been reaped, so the caller must stop signalling before it reaps (the reactor
 /// reaps under the lock that signals take, and drops the watch there).
