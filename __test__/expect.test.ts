@@ -56,7 +56,7 @@ async function same(t: import('ava').ExecutionContext, steps: Step[], argv: stri
 const SH = (script: string) => ['sh', '-c', script]
 
 test('a login-like dialogue gives the before/match sequence pexpect gives', async (t) => {
-  const login = SH(`printf 'login: '; read u; printf 'Password: '; stty -echo; read p; stty echo
+  const login = SH(`printf 'login: '; read u; stty -echo; printf 'Password: '; read p; stty echo
 printf '\\nLast login: never\\nWelcome %s\\n$ ' "$u"; read c; echo "ran $c"; echo bye; exit 0`)
   await same(t, [
     { expect: [{ s: 'login: ' }] },
