@@ -160,18 +160,19 @@ test('VS Code: process names the foreground process as the shell runs sleep, les
   }
   await screen.until('$ ')
   await becomes('bash')
-  child.write('sleep 30\r')
-  await becomes('sleep')
-  child.write('\x03')
-  await becomes('bash')
-  child.write('less /etc/passwd\r')
-  await becomes('less')
-  child.write('q')
-  await becomes('bash')
-  child.write('vim -u NONE -N -n\r')
-  await becomes('vim')
-  child.write('\x1b:qa!\r')
-  await becomes('bash')
+  // What is typed, and the foreground program it makes.
+  const steps: Array<[string, string]> = [
+    ['sleep 30\r', 'sleep'],
+    ['\x03', 'bash'],
+    ['less /etc/passwd\r', 'less'],
+    ['q', 'bash'],
+    ['vim -u NONE -N -n\r', 'vim'],
+    ['\x1b:qa!\r', 'bash'],
+  ]
+  for (const [keys, name] of steps) {
+    child.write(keys)
+    await becomes(name)
+  }
   t.deepEqual(seen, ['bash', 'sleep', 'bash', 'less', 'bash', 'vim', 'bash'])
   child.write('exit 7\r')
   t.deepEqual(await screen.exit, { exitCode: 7, signal: 0 })

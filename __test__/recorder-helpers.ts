@@ -7,7 +7,7 @@ import * as path from 'node:path'
 
 import type { ExecutionContext } from 'ava'
 
-import { cleanEnv, pollUntil, run } from './script-helpers'
+import { pollUntil, run, tmuxServer } from './script-helpers'
 
 export const ASCIINEMA_VERSION = '3.2.0'
 
@@ -42,21 +42,10 @@ export function rawPrefix(cols: number, rows: number): Buffer {
  * `dir`; the pane stays on screen after the command exits. The server is killed at the end.
  */
 export async function tmuxPane(t: ExecutionContext, dir: string, argv: string[], size = { cols: 100, rows: 30 }) {
-  const socket = `napi-pty-rec-${process.pid}-${Math.random().toString(36).slice(2)}`
-  const env = cleanEnv()
-  const tmux = async (...args: string[]): Promise<string> => {
-    const result = await run('tmux', ['-L', socket, '-f', '/dev/null', ...args], { cwd: dir, env })
-    if (result.code !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr.toString()}`)
-    return result.stdout.toString()
-  }
+  const { socket, tmux, screen, waitForScreen } = tmuxServer(t, dir)
   // The session starts with a shell that waits for a key, so that remain-on-exit is set before
   // the command runs; then the command replaces it.
   await tmux('new-session', '-d', '-s', 'rec', '-x', String(size.cols), '-y', String(size.rows), '-c', dir, 'cat')
-  t.teardown(async () => {
-    const socketPath = (await tmux('display-message', '-p', '#{socket_path}').catch(() => '')).trim()
-    await tmux('kill-server').catch(() => undefined)
-    if (socketPath !== '') fs.rmSync(socketPath, { force: true })
-  })
   await tmux('set-option', '-t', 'rec', 'remain-on-exit', 'on')
   // No "Pane is dead" line over the command's last screen.
   await tmux('set-option', '-t', 'rec', 'remain-on-exit-format', '')
@@ -66,7 +55,6 @@ export async function tmuxPane(t: ExecutionContext, dir: string, argv: string[],
   t.teardown(() => fs.rmSync(statusFile, { force: true }))
   const wrapper = `"$@"; echo $? > '${statusFile}'`
   await tmux('respawn-pane', '-k', '-t', 'rec', '-c', dir, 'sh', '-c', wrapper, 'sh', 'env', '-u', 'ENV', 'SHELL=/bin/sh', 'TERM=xterm', ...argv)
-  const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'rec')
   return {
     tmux,
     screen,
@@ -77,14 +65,7 @@ export async function tmuxPane(t: ExecutionContext, dir: string, argv: string[],
     async enter(): Promise<void> {
       await tmux('send-keys', '-t', 'rec', 'Enter')
     },
-    waitForScreen(pattern: RegExp): Promise<string> {
-      return pollUntil(`${pattern} on the tmux screen`, async () => {
-        const text = await screen()
-        return pattern.test(text) ? text : undefined
-      }).catch(async (err: Error) => {
-        throw new Error(`${err.message}; the screen:\n${await screen()}`)
-      })
-    },
+    waitForScreen,
     /** Resolves once the pane's command has exited, with its exit status. */
     waitForExit(): Promise<number> {
       return pollUntil('the pane command to exit', async () => {

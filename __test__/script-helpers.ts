@@ -130,6 +130,36 @@ export async function pollUntil<T>(what: string, check: () => Promise<T | undefi
 }
 
 /**
+ * A tmux server of its own for a test in `dir`, killed (and its socket removed) when the test
+ * ends: `tmux(...)` runs a command on it with a clean environment, `screen()` captures the pane
+ * of the session named `rec` the caller creates, and `waitForScreen` polls that until it
+ * matches, saying what the screen was when it never did.
+ */
+export function tmuxServer(t: ExecutionContext, dir: string) {
+  const socket = `napi-pty-test-${process.pid}-${Math.random().toString(36).slice(2)}`
+  const env = cleanEnv()
+  const tmux = async (...args: string[]): Promise<string> => {
+    const result = await run('tmux', ['-L', socket, '-f', '/dev/null', ...args], { cwd: dir, env })
+    if (result.code !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr.toString()}`)
+    return result.stdout.toString()
+  }
+  t.teardown(async () => {
+    const socketPath = (await tmux('display-message', '-p', '#{socket_path}').catch(() => '')).trim()
+    await tmux('kill-server').catch(() => undefined)
+    if (socketPath !== '') fs.rmSync(socketPath, { force: true }) // tmux 3.3 leaves it behind
+  })
+  const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'rec')
+  const waitForScreen = (pattern: RegExp): Promise<string> =>
+    pollUntil(`${pattern} on the tmux screen`, async () => {
+      const text = await screen()
+      return pattern.test(text) ? text : undefined
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the screen:\n${await screen()}`)
+    })
+  return { socket, env, tmux, screen, waitForScreen }
+}
+
+/**
  * Records, as `format` into `dir`/rec.cast, an 80x24 session whose shell says `ready` and waits
  * (interruptibly) for its own SIGWINCH, then prints `stty size`; the terminal is resized to
  * 120x40 once `ready` is seen. Gives the exit code, what the terminal showed and the cast's lines.

@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava'
 
 import { LINUX, linuxOnly } from './helpers'
 
-import { BIN, FOOTER_RE, HEADER_RE, cleanEnv, pollUntil, run, splitTypescript, tempDir } from './script-helpers'
+import { BIN, FOOTER_RE, HEADER_RE, pollUntil, run, splitTypescript, tempDir, tmuxServer } from './script-helpers'
 
 /** Single-quotes a word for sh. */
 function shQuote(word: string): string {
@@ -40,24 +40,11 @@ const STTY_LINE = /^[0-9a-f]+(:[0-9a-f]+)+\n$/
  * in the test's directory; the server is killed when the test ends.
  */
 async function tmuxSession(t: ExecutionContext, dir: string) {
-  const socket = `napi-pty-test-${process.pid}-${Math.random().toString(36).slice(2)}`
-  const env = cleanEnv()
-  const tmux = async (...args: string[]): Promise<string> => {
-    const result = await run('tmux', ['-L', socket, '-f', '/dev/null', ...args], { cwd: dir, env })
-    if (result.code !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr.toString()}`)
-    return result.stdout.toString()
-  }
-  const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'rec')
-
+  const { env, tmux, waitForScreen } = tmuxServer(t, dir)
   await tmux(
     'new-session', '-d', '-s', 'rec', '-x', '100', '-y', '30', '-c', dir,
     'env', '-u', 'ENV', 'PS1=outer> ', 'SHELL=/bin/sh', 'TERM=xterm', '/bin/sh',
   )
-  t.teardown(async () => {
-    const socketPath = (await tmux('display-message', '-p', '#{socket_path}').catch(() => '')).trim()
-    await tmux('kill-server').catch(() => undefined)
-    if (socketPath !== '') fs.rmSync(socketPath, { force: true }) // tmux 3.3 leaves it behind
-  })
   const paneTty = (await tmux('display-message', '-p', '-t', 'rec', '#{pane_tty}')).trim()
   const panePid = Number(await tmux('display-message', '-p', '-t', 'rec', '#{pane_pid}'))
   const stty = async (device: string, ...args: string[]): Promise<string> =>
@@ -73,14 +60,7 @@ async function tmuxSession(t: ExecutionContext, dir: string) {
       await tmux('send-keys', '-t', 'rec', '-l', text)
       await tmux('send-keys', '-t', 'rec', 'Enter')
     },
-    waitForScreen(pattern: RegExp): Promise<string> {
-      return pollUntil(`${pattern} on the tmux screen`, async () => {
-        const text = await screen()
-        return pattern.test(text) ? text : undefined
-      }).catch(async (err: Error) => {
-        throw new Error(`${err.message}; the screen:\n${await screen()}`)
-      })
-    },
+    waitForScreen,
     waitForFile(name: string, pattern: RegExp): Promise<string> {
       return pollUntil(`${name} to match ${pattern}`, async () => {
         const file = path.join(dir, name)
