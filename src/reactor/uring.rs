@@ -181,6 +181,8 @@ pub(crate) struct Uring {
   ring: IoUring,
   groups: HashMap<u32, Group>,
   next_bgid: u16,
+  /// Completions taken from the queue, kept between reaps so that a wake-up allocates nothing.
+  taken: Vec<cqueue::Entry>,
 }
 
 impl Uring {
@@ -197,6 +199,7 @@ impl Uring {
       ring,
       groups: HashMap::new(),
       next_bgid: 0,
+      taken: Vec::new(),
     };
     let group = uring.register_group()?;
     uring.unregister(group);
@@ -252,7 +255,7 @@ impl Uring {
   /// Takes every completion there is; the ids of the ptys that have news go to `touched`.
   pub(super) fn reap(&mut self, touched: &mut Vec<u32>) {
     let mut freed = Vec::new();
-    let mut completions = Vec::new();
+    let mut completions = std::mem::take(&mut self.taken);
     loop {
       completions.extend(self.ring.completion());
       // Completions that found the queue full wait in the kernel (IORING_FEAT_NODROP) until an
@@ -262,7 +265,7 @@ impl Uring {
         break;
       }
     }
-    for cqe in completions {
+    for cqe in completions.drain(..) {
       let id = (cqe.user_data() >> 8) as u32;
       if cqe.user_data() & 0xff != KIND_READ {
         continue;
@@ -289,6 +292,7 @@ impl Uring {
       }
       touched.push(id);
     }
+    self.taken = completions;
     for id in freed {
       self.free(id);
     }
