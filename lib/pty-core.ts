@@ -29,6 +29,8 @@ export class PtyCore extends Duplex {
   #cols: number
   #rows: number
   #spawn: { resolve: () => void; reject: (err: Error) => void } | undefined
+  /** fork() has resolved, and the code after its `await` may not have run yet. */
+  #handingOver = false
   #exit: ExitStatus | undefined
   #exitDelivered = false
   #exitWaiters: Array<(status: ExitStatus) => void> = []
@@ -219,6 +221,12 @@ export class PtyCore extends Duplex {
         this.#spawn = undefined
         this._spawned()
         spawn?.resolve()
+        // An exit in the same batch waits for the code after `await fork()` to attach listeners.
+        this.#handingOver = true
+        setImmediate(() => {
+          this.#handingOver = false
+          this.#settle()
+        })
         break
       }
       case Kind.SpawnFailed: {
@@ -262,8 +270,8 @@ export class PtyCore extends Duplex {
    * master's release, and whether this child keeps the event loop (and itself) alive. */
   #settle(): void {
     let deliver: ExitStatus | undefined
-    if (this.#spawn) {
-      // Still spawning: nothing else can be decided yet.
+    if (this.#spawn || this.#handingOver) {
+      // Still spawning, or just handed over: nothing else can be decided yet.
     } else if (this.#exit && !this.#exitDelivered) {
       const outputDone = !this.#output.consumed || this.#ended || this.#released || this.#releaseAtExit
       if (outputDone) {
