@@ -190,7 +190,7 @@ const OTHER_FILE = { otherFileOutput: 'other file\r\n', otherFileStatus: OK, fil
 linuxOnly(LINUX.strace, test)('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   fs.writeFileSync(file, '')
-  const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=write', '-e', 'inject=write:delay_enter=5s', '-P', file, '--']
+  const strace = ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=write', '-e', 'inject=write:delay_enter=5s', '-P', file, '--']
   const run = await runNode('spawn-slow-file.js', ['stdout', file], { wrapper: strace })
   t.deepEqual(
     JSON.parse(run.stdout),
@@ -202,7 +202,7 @@ linuxOnly(LINUX.strace, test)('a slow file as stdout stalls no other pty and no 
 linuxOnly(LINUX.strace, test)('a slow file as stdin stalls no other pty and no other file: while spawn\'s read of it is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
   fs.writeFileSync(file, 'first\n')
-  const strace = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=read', '-e', 'inject=read:delay_enter=5s:when=1', '-P', file, '--']
+  const strace = ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=read', '-e', 'inject=read:delay_enter=5s:when=1', '-P', file, '--']
   const run = await runNode('spawn-slow-file.js', ['stdin', file], { wrapper: strace })
   const seen = JSON.parse(run.stdout)
   t.deepEqual(
