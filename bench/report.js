@@ -73,6 +73,7 @@ function summarize(json) {
         cpuMs: median(d.map((x) => x.cpuMs)),
         cpuMsPerGiB: median(d.map((x) => (x.cpuMs / x.bytes) * GiB)),
         loopMs: median(d.map((x) => x.loopMs)),
+        readerMs: median(d.map((x) => x.readerMs).filter((v) => v !== undefined)),
         rssMiB: median(d.map((x) => x.maxRssKiB / 1024)),
         bytes,
         exact: d.filter((x) => x.bytes === x.expectedBytes).length,
@@ -315,15 +316,15 @@ function markdown(json, opts = {}) {
     const n = s.throughput['napi-pty']
     line(`## ${p.title}`)
     line()
-    line(`The child writes ${p.params.bytes} bytes (\`head -c ${p.params.bytes} /dev/zero\`); MiB/s to the last byte received, parent CPU (user + system, all threads) over the transfer, of which the Node peers' event-loop thread, peak RSS of the parent. Median of ${p.reps} process${p.reps > 1 ? 'es' : ''} per peer. \`napi-pty\` reads through \`PtyProcess\` (\`'data'\` events); \`napi-pty spawn()\` copies natively to a file. “C reader + receiver thread” (bench/peers/handoff.c) reads on one thread and hands each chunk (up to 124 KiB, at most 4 queued) to a second thread that frees it at once: the least a design that reads off the event loop can cost. “C io_uring multishot reader” (bench/peers/uring.c) reads on one thread with no read(2) at all: a multishot read into 4 provided 124 KiB buffers, completions reaped in batches (Linux 6.12); “C io_uring reader + receiver thread” hands each full buffer to a second thread as the receiver of handoff.c, the ring's 4 buffers being the credit.`)
+    line(`The child writes ${p.params.bytes} bytes (\`head -c ${p.params.bytes} /dev/zero\`); MiB/s to the last byte received, parent CPU (user + system, all threads) over the transfer, of it the thread that reads the master (napi-pty's reactor; the C programs' reading thread, which in forkpty.c is the program) and the Node peers' event-loop thread, peak RSS of the parent. Median of ${p.reps} process${p.reps > 1 ? 'es' : ''} per peer. \`napi-pty\` reads through \`PtyProcess\` (\`'data'\` events); \`napi-pty spawn()\` copies natively to a file. “C reader + receiver thread” (bench/peers/handoff.c) reads on one thread and hands each chunk (up to 124 KiB, at most 4 queued) to a second thread that frees it at once: the least a design that reads off the event loop can cost. “C io_uring multishot reader” (bench/peers/uring.c) reads on one thread with no read(2) at all: a multishot read into 4 provided 124 KiB buffers, completions reaped in batches (Linux 6.12); “C io_uring reader + receiver thread” hands each full buffer to a second thread as the receiver of handoff.c, the ring's 4 buffers being the credit.`)
     line()
     table(
-      ['peer', 'MiB/s', '÷ napi-pty', '÷ C', 'parent CPU (ms)', 'CPU ÷ C', 'event loop (ms)', 'peak RSS (MiB)', 'bytes exact'],
+      ['peer', 'MiB/s', '÷ napi-pty', '÷ C', 'parent CPU (ms)', 'CPU ÷ C', 'reading thread (ms)', 'event loop (ms)', 'peak RSS (MiB)', 'bytes exact'],
       peersOf('throughput').map((k) => {
         const x = s.throughput[k]
-        if (!x) return [L(k), '—', '', '', '', '', '', '', 'no run']
+        if (!x) return [L(k), '—', '', '', '', '', '', '', '', 'no run']
         const exact = x.exact === x.runs ? `${x.exact}/${x.runs}` : `**${x.exact}/${x.runs}** (short: ${x.short.slice(0, 3).join(', ')})`
-        return [L(k), f(x.mibps, 0), r(x.mibps, n?.mibps), r(x.mibps, c?.mibps), f(x.cpuMs, 0), r(x.cpuMsPerGiB, c?.cpuMsPerGiB), x.loopMs === undefined ? '—' : f(x.loopMs, 0), f(x.rssMiB, 0), exact + (x.dataRuns < x.runs ? ` ⚠ ${x.runs - x.dataRuns} runs without figures` : '')]
+        return [L(k), f(x.mibps, 0), r(x.mibps, n?.mibps), r(x.mibps, c?.mibps), f(x.cpuMs, 0), r(x.cpuMsPerGiB, c?.cpuMsPerGiB), x.readerMs === undefined ? '—' : f(x.readerMs, 0), x.loopMs === undefined ? '—' : f(x.loopMs, 0), f(x.rssMiB, 0), exact + (x.dataRuns < x.runs ? ` ⚠ ${x.runs - x.dataRuns} runs without figures` : '')]
       }),
     )
   }

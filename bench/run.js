@@ -243,7 +243,9 @@ function parseC(scenario, params, stdout) {
     case 'throughput': {
       const [ch] = children
       const [run] = runs
-      return { bytes: ch.bytes, expectedBytes: params.bytes, ms: ch.exit, exitMs: ch.exit, cpuMs: run.cpuSpawn + run.cpuWindow, maxRssKiB }
+      // A program with no reader thread of its own (forkpty.c) reads on its only thread.
+      const readerMs = run.readerCpu ?? run.cpuWindow
+      return { bytes: ch.bytes, expectedBytes: params.bytes, ms: ch.exit, exitMs: ch.exit, cpuMs: run.cpuSpawn + run.cpuWindow, readerMs, maxRssKiB }
     }
     case 'spawn':
     case 'bigparent':
