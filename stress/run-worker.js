@@ -19,13 +19,16 @@ function withFdLimit(n) {
 /**
  * @param {string} scenario
  * @param {object} params
- * @param {{ strategy?: 'fork' | 'clone-vfork', fdLimit?: number, hangGuardMs?: number }} options
+ * @param {{ strategy?: 'fork' | 'clone-vfork', read?: 'epoll' | 'uring', fdLimit?: number, hangGuardMs?: number }} options
+ *   `read`: the read path to ask for (`NAPI_PTY_READ`), which the worker then checks was the one
+ *   taken; without it the worker inherits this process's setting and checks nothing about it.
  */
 function runWorker(scenario, params = {}, options = {}) {
   const env = { ...process.env }
   delete env.NAPI_PTY_STRATEGY
   if (options.strategy === 'fork') env.NAPI_PTY_STRATEGY = 'fork'
-  const command = [...(options.fdLimit ? withFdLimit(options.fdLimit) : []), process.execPath, '--expose-gc', WORKER, scenario, JSON.stringify(params)]
+  if (options.read) env.NAPI_PTY_READ = options.read
+  const command = [...(options.fdLimit ? withFdLimit(options.fdLimit) : []), process.execPath, '--expose-gc', WORKER, scenario, JSON.stringify(params), ...(options.read ? [options.read] : [])]
   const t0 = performance.now()
   const child = spawn(command[0], command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
@@ -73,6 +76,7 @@ function runWorker(scenario, params = {}, options = {}) {
       resolve({
         scenario,
         strategy: options.strategy ?? 'clone-vfork',
+        read: options.read ?? (env.NAPI_PTY_READ === 'uring' ? 'uring' : 'epoll'),
         params,
         fdLimit: options.fdLimit,
         report,

@@ -57,8 +57,24 @@ function plan(scale) {
   }
   runs.push({ section: 'hostile', scenario: 'hostile', params: { runs: n(1000), seed: 42 }, strategy: 'clone-vfork' })
   runs.push({ section: 'hostile', scenario: 'hostile', params: { runs: n(200), seed: 7, only: ['fork', 'spawn', 'bytes'] }, strategy: 'fork' })
+  for (const r of runs) r.read = 'epoll'
+  // The io_uring read path (NAPI_PTY_READ=uring) through every section whose outcome depends on
+  // how the masters are read; each of these runs also checks that the kernel granted the ring.
+  const uring = { strategy: 'clone-vfork', read: 'uring' }
+  runs.push({ section: 'soak-fork', scenario: 'soak-fork', params: { n: n(10000) }, ...uring })
+  runs.push({ section: 'soak-spawn', scenario: 'soak-spawn', params: { n: n(10000) }, ...uring })
+  runs.push({ section: 'load', scenario: 'load', params: { n: n(1000) }, ...uring })
+  runs.push({ section: 'bytes', scenario: 'bytes', params: { trials: n(2000), seed: 3 }, ...uring })
+  runs.push({ section: 'faults', scenario: 'faults', params: {}, ...uring })
+  runs.push({ section: 'emfile', scenario: 'emfile', params: { expectLimit: FD_LIMIT }, ...uring, fdLimit: FD_LIMIT })
+  for (const name of caseNames) runs.push({ section: 'callbacks', scenario: 'callback', params: { case: name }, ...uring, parallel: true })
+  runs.push({ section: 'terminate', scenario: 'terminate', params: { n: n(1000) }, ...uring })
+  runs.push({ section: 'hostile', scenario: 'hostile', params: { runs: n(300), seed: 43 }, ...uring })
   return runs
 }
+
+/** How a run was configured, as its rows show it: the strategy, and the read path if not epoll. */
+const setup = (r) => (r.read === 'uring' ? `${r.strategy}, io_uring` : r.strategy)
 
 function machine() {
   const text = (f) => {
@@ -104,7 +120,7 @@ function soakSection(results, title, unit) {
   const rows = results.map((r) => {
     const f = r.report?.figures ?? {}
     return [
-      r.strategy,
+      setup(r),
       f.trials,
       f.failures,
       `${fmt(f.ms)} ms (${fmt(f.perSecond)}/s)`,
@@ -125,7 +141,7 @@ function loadSection(results) {
   const rows = results.map((r) => {
     const f = r.report?.figures ?? {}
     return [
-      r.strategy,
+      setup(r),
       f.children,
       f.aliveTogether,
       f.failures,
@@ -145,7 +161,7 @@ function bytesSection(results) {
   if (results.length === 0) return ''
   const rows = results.map((r) => {
     const f = r.report?.figures ?? {}
-    return [r.strategy, f.trials, f.seed, f.failures, `${fmt(f.sizeMin)} / ${fmt(f.sizeMedian)} / ${fmt(f.sizeMax)}`, f.trialsUnder4KiB, `${fmt(f.bytesReceived)} of ${fmt(f.bytesExpected)}`, `${fmt(f.ms)} ms`, verdict(r)]
+    return [setup(r), f.trials, f.seed, f.failures, `${fmt(f.sizeMin)} / ${fmt(f.sizeMedian)} / ${fmt(f.sizeMax)}`, f.trialsUnder4KiB, `${fmt(f.bytesReceived)} of ${fmt(f.bytesExpected)}`, `${fmt(f.ms)} ms`, verdict(r)]
   })
   return `## No lost byte\n\nEach trial: a child writes a random number of random bytes (no \\n or \\r, which the terminal would translate) and exits at once; it leaves the length and SHA-256 in a side file before the first byte. The bytes received must match both. The output is read in turn with \`for await\`, \`'data'\` events and \`'readable'\`/\`read()\`; two trials run at a time.\n\n${table(['strategy', 'trials', 'seed', 'mismatches', 'size min / median / max (bytes)', 'trials under 4 KiB', 'bytes received', 'time', 'result'], rows)}\n`
 }
@@ -155,7 +171,7 @@ function faultsSection(results) {
   const parts = ['## Faults\n']
   for (const r of results) {
     const rows = (r.report?.cases ?? []).map((c) => [c.name, json(c.saw), c.checks.every((ch) => ch.ok) ? `pass (${c.checks.length})` : `**FAIL**: ${c.checks.filter((ch) => !ch.ok).map((ch) => ch.name).join('; ')}`])
-    parts.push(`### Strategy ${r.strategy} — ${verdict(r)}\n\n${table(['fault', 'what the user saw', 'checks (incl. no fd, child, thread or registration left)'], rows)}\n`)
+    parts.push(`### Strategy ${setup(r)} — ${verdict(r)}\n\n${table(['fault', 'what the user saw', 'checks (incl. no fd, child, thread or registration left)'], rows)}\n`)
   }
   return parts.join('\n')
 }
@@ -165,9 +181,9 @@ function callbacksSection(results) {
   const rows = results.map((r) => {
     const saw = r.report?.saw ?? {}
     const failed = r.checks.filter((c) => !c.ok).map((c) => c.name)
-    return [r.params.case, saw.outcome, (saw.uncaught ?? []).join('; ') || 'none', saw.status ? json(saw.status) : '—', failed.length ? `**FAIL**: ${failed.join('; ')}` : `pass (${r.checks.length})`]
+    return [r.params.case, setup(r), saw.outcome, (saw.uncaught ?? []).join('; ') || 'none', saw.status ? json(saw.status) : '—', failed.length ? `**FAIL**: ${failed.join('; ')}` : `pass (${r.checks.length})`]
   })
-  return `## An exception thrown in every user callback\n\nOne process per case, with an \`uncaughtException\` handler (as an application that survives its own bugs has). A stream listener's exception must reach the user once, as an uncaught exception (Node's own streams do so); a hook's must reject \`spawn\`. Then: the child's status still arrives, nothing is left, later forks work, and the process ends by itself (its event loop let go).\n\n${table(['callback that throws', 'the call', 'uncaught exceptions', 'status', 'result'], rows)}\n`
+  return `## An exception thrown in every user callback\n\nOne process per case, with an \`uncaughtException\` handler (as an application that survives its own bugs has). A stream listener's exception must reach the user once, as an uncaught exception (Node's own streams do so); a hook's must reject \`spawn\`. Then: the child's status still arrives, nothing is left, later forks work, and the process ends by itself (its event loop let go).\n\n${table(['callback that throws', 'strategy', 'the call', 'uncaught exceptions', 'status', 'result'], rows)}\n`
 }
 
 function emfileSection(results, firsts) {
@@ -177,7 +193,7 @@ function emfileSection(results, firsts) {
     const f = r.report?.figures ?? {}
     const frees = [...new Set(Object.keys(f.outcomes ?? {}).map((k) => Number(/with (\d+) free/.exec(k)[1])))]
     const rows = frees.map((k) => [k, f.outcomes[`fork with ${k} free`], f.outcomes[`openpty with ${k} free`], f.outcomes[`spawn with ${k} free`]])
-    parts.push(`### After the reactor has started, strategy ${r.strategy} — ${verdict(r)}\n\n${table(['fds free', 'fork', 'openpty', 'spawn'], rows)}\n\n${f.concurrent?.forks} forks at once with ${f.concurrent?.free} fds free: ${f.concurrent?.ok} ran, the others: ${[...new Set((f.concurrent?.outcomes ?? []).filter((o) => o !== 'ok').map((o) => `${o.code} (${o.syscall})`))].join(', ') || 'none'}. After freeing the fds: ${json(f.afterRelease)}. After every attempt the number of free fds was back and no child was left (checked).\n`)
+    parts.push(`### After the reactor has started, strategy ${setup(r)} — ${verdict(r)}\n\n${table(['fds free', 'fork', 'openpty', 'spawn'], rows)}\n\n${f.concurrent?.forks} forks at once with ${f.concurrent?.free} fds free: ${f.concurrent?.ok} ran, the others: ${[...new Set((f.concurrent?.outcomes ?? []).filter((o) => o !== 'ok').map((o) => `${o.code} (${o.syscall})`))].join(', ') || 'none'}. After freeing the fds: ${json(f.afterRelease)}. After every attempt the number of free fds was back and no child was left (checked).\n`)
   }
   if (firsts.length) {
     const rows = firsts.map((r) => [r.params.free, r.report ? json(r.report.figures.outcome) : `process died: ${r.exit.signal ?? `exit ${r.exit.code}`}`, r.report ? json(r.report.figures.later) : '—', r.checks.every((c) => c.ok) ? 'pass' : `**FAIL**: ${r.checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`])
@@ -191,7 +207,7 @@ function hostileSection(results) {
   const parts = ['## Hostile input (fast-check)\n', 'Every run is followed by a leak check (fd table back to the baseline, no child); fast-check\'s per-run timeout (30 s) is the hang guard. Outcomes are counted by kind: a running child, or the typed error the user got.\n']
   for (const r of results) {
     const rows = (r.report?.properties ?? []).map((p) => [p.name, p.runs, p.seed, Object.entries(p.outcomes).map(([k, v]) => `${k}: ${v}`).join('; '), p.failed ? `**FAIL**: ${p.error} — counterexample ${p.counterexample}` : 'pass'])
-    parts.push(`### Strategy ${r.strategy} — ${verdict(r)}\n\n${table(['property', 'runs', 'seed', 'outcomes', 'result'], rows)}\n`)
+    parts.push(`### Strategy ${setup(r)} — ${verdict(r)}\n\n${table(['property', 'runs', 'seed', 'outcomes', 'result'], rows)}\n`)
     const lim = r.report?.limits
     if (lim) {
       const same = r.checks.find((c) => c.name.startsWith('lone surrogates reach the child'))?.ok
@@ -210,9 +226,9 @@ function terminateSection(calls, disposals) {
   if (calls.length) {
     const rows = calls.map((r) => {
       const f = r.report?.figures ?? {}
-      return [f.calls, f.concurrency, f.failures, f.bystandersKilled, `${fmt(f.medianTerminateMs)} ms`, `${fmt(f.ms)} ms`, `${fmt(f.fds?.before)} / ${fmt(f.fds?.after)}`, `${fmt(f.threads?.before)} / ${fmt(f.threads?.after)}`, verdict(r)]
+      return [setup(r), f.calls, f.concurrency, f.failures, f.bystandersKilled, `${fmt(f.medianTerminateMs)} ms`, `${fmt(f.ms)} ms`, `${fmt(f.fds?.before)} / ${fmt(f.fds?.after)}`, `${fmt(f.threads?.before)} / ${fmt(f.threads?.after)}`, verdict(r)]
     })
-    parts.push(`### terminate() next to unrelated children\n\nGrace 0 and 50 ms in turn; an unrelated \`sleep\` started beside each terminal (its pid among theirs), a \`sleep\` and a Node child alive throughout. Checked as each call resolves: no process of its terminal left.\n\n${table(['calls', 'at a time', 'something left', 'unrelated children killed', 'median terminate()', 'time', 'fds before / after', 'threads before / after', 'result'], rows)}\n`)
+    parts.push(`### terminate() next to unrelated children\n\nGrace 0 and 50 ms in turn; an unrelated \`sleep\` started beside each terminal (its pid among theirs), a \`sleep\` and a Node child alive throughout. Checked as each call resolves: no process of its terminal left.\n\n${table(['strategy', 'calls', 'at a time', 'something left', 'unrelated children killed', 'median terminate()', 'time', 'fds before / after', 'threads before / after', 'result'], rows)}\n`)
   }
   if (disposals.length) {
     const rows = disposals.map((r) => {
@@ -234,7 +250,7 @@ function screenSection(results) {
 }
 
 function failuresSection(all) {
-  const failed = all.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => [`${r.scenario}${r.params.case ? ` (${r.params.case})` : ''}${r.params.free !== undefined ? ` (${r.params.free} free)` : ''}`, r.strategy, c.name, json(c.detail ?? null).slice(0, 400)]))
+  const failed = all.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => [`${r.scenario}${r.params.case ? ` (${r.params.case})` : ''}${r.params.free !== undefined ? ` (${r.params.free} free)` : ''}`, setup(r), c.name, json(c.detail ?? null).slice(0, 400)]))
   if (failed.length === 0) return '## Failed checks\n\nNone.\n'
   return `## Failed checks\n\n${table(['scenario', 'strategy', 'check', 'detail'], failed)}\n`
 }
@@ -243,7 +259,7 @@ function render(all, info, args, wallMs) {
   const by = (section) => all.filter((r) => r.section === section)
   const total = all.reduce((s, r) => s + r.checks.length, 0)
   const failed = all.reduce((s, r) => s + r.checks.filter((c) => !c.ok).length, 0)
-  const summary = all.map((r) => [r.section, r.strategy, json(r.params), `${fmt(r.wallMs)} ms`, verdict(r)])
+  const summary = all.map((r) => [r.section, setup(r), json(r.params), `${fmt(r.wallMs)} ms`, verdict(r)])
   return [
     '# napi-pty stress report',
     '',
@@ -251,7 +267,7 @@ function render(all, info, args, wallMs) {
     '',
     `Run: ${info.date}, commit ${info.commit}, Node ${info.node}, Linux ${info.kernel}, ${info.cpus} CPUs, ${info.memGiB} GiB, load average at the end ${info.load}, pty max ${info.ptyMax}. Scale ${args.scale}${args.scale !== 1 ? ' (trial counts multiplied: NOT the full suite)' : ' (full size)'}${args.only ? `; only ${args.only.join(', ')}` : ''}. Total ${fmt(Math.round(wallMs / 1000))} s.`,
     '',
-    `**${total - failed} of ${total} checks passed, ${failed} failed.** Strategies: \`clone-vfork\` (the default, \`clone(CLONE_VM|CLONE_VFORK)\`) and \`fork\` (\`NAPI_PTY_STRATEGY=fork\`). Times are figures only, never asserted; leaks are: an fd not in the baseline table (or a baseline fd gone), a child or zombie of the process, a thread more than at the start, a child still registered as active by the library.`,
+    `**${total - failed} of ${total} checks passed, ${failed} failed.** Strategies: \`clone-vfork\` (the default, \`clone(CLONE_VM|CLONE_VFORK)\`) and \`fork\` (\`NAPI_PTY_STRATEGY=fork\`); read paths: epoll (the default) and, where a row says \`io_uring\`, \`NAPI_PTY_READ=uring\` (each such run checks that the kernel granted the ring). Times are figures only, never asserted; leaks are: an fd not in the baseline table (or a baseline fd gone), a child or zombie of the process, a thread more than at the start, a child still registered as active by the library.`,
     '',
     table(['section', 'strategy', 'parameters', 'wall time', 'result'], summary),
     '',
@@ -271,7 +287,7 @@ function render(all, info, args, wallMs) {
 
 function printResult(r) {
   const failed = r.checks.filter((c) => !c.ok)
-  const label = `${r.section} [${r.strategy}] ${json(r.params)}`
+  const label = `${r.section} [${setup(r)}] ${json(r.params)}`
   console.log(`${failed.length ? 'FAIL' : 'ok  '} ${label} — ${r.checks.length - failed.length}/${r.checks.length} checks, ${fmt(r.wallMs)} ms`)
   if (r.report?.figures) console.log(`     figures: ${json(r.report.figures)}`)
   for (const c of failed) console.log(`     FAILED: ${c.name}: ${json(c.detail ?? null).slice(0, 300)}`)
@@ -285,11 +301,11 @@ async function main() {
   const serial = runs.filter((r) => !r.parallel)
   const parallel = runs.filter((r) => r.parallel)
   for (const r of serial) {
-    const result = { section: r.section, ...(await runWorker(r.scenario, r.params, { strategy: r.strategy, fdLimit: r.fdLimit })) }
+    const result = { section: r.section, ...(await runWorker(r.scenario, r.params, { strategy: r.strategy, read: r.read, fdLimit: r.fdLimit })) }
     printResult(result)
     all.push(result)
   }
-  const side = await pool(parallel.map((r) => () => runWorker(r.scenario, r.params, { strategy: r.strategy, fdLimit: r.fdLimit }).then((res) => ({ section: r.section, ...res }))), 2)
+  const side = await pool(parallel.map((r) => () => runWorker(r.scenario, r.params, { strategy: r.strategy, read: r.read, fdLimit: r.fdLimit }).then((res) => ({ section: r.section, ...res }))), 2)
   for (const result of side) {
     printResult(result)
     all.push(result)

@@ -1,6 +1,8 @@
 'use strict'
 // Runs one stress scenario in this (fresh) process and prints its report as one JSON line:
-//   node --expose-gc stress/worker.js SCENARIO '{"n": 100}'
+//   node --expose-gc stress/worker.js SCENARIO '{"n": 100}' [epoll|uring]
+// With a read path named last, the report also checks that the reactor read the masters that
+// way: a kernel that refused io_uring must not pass for a run of the io_uring path.
 // A fresh process per scenario makes fds, threads, RSS and children its own, and turns a
 // crash of the library into a visible exit status instead of the end of the runner.
 
@@ -20,11 +22,15 @@ const scenarios = {
 }
 
 async function main() {
-  const [name, paramsJson = '{}'] = process.argv.slice(2)
+  const [name, paramsJson = '{}', read] = process.argv.slice(2)
   const load = scenarios[name]
   if (!load) throw new Error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(', ')}`)
   const params = JSON.parse(paramsJson)
   const report = await load()(params)
+  if (read) {
+    const { readPath } = require('../dist/lib/native.js')
+    ;(report.checks ??= []).push({ name: `the reactor read the masters through ${read === 'uring' ? 'io_uring' : 'epoll'} (NAPI_PTY_READ=${read})`, ok: readPath() === read, detail: { readPath: readPath() } })
+  }
   reported = true
   // On a line of its own: spawn(argv, hook), which hostile input may call, writes the child's
   // output to this process's stdout.
