@@ -34,6 +34,14 @@ fs.mkdirSync(consumer)
 fs.writeFileSync(path.join(consumer, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }\n')
 const noCompilers = hideCompilers(path.join(work, 'no-compilers'))
 console.log(`\n${describeHidden(noCompilers.hidden)}`)
+// The package's own dependencies (pure JavaScript) come from npm's cache, as they would for a
+// user who has them already. `npm ci` caches their tarballs but not the metadata an install by
+// range needs, so a machine that has only ever run `npm ci` is given both here, at the versions
+// the lockfile pins; nothing else is fetched.
+const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8'))
+const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies ?? {})
+const pinned = deps.map((name) => `${name}@${lock.packages[`node_modules/${name}`].version}`)
+if (pinned.length) run('npm', ['cache', 'add', ...pinned])
 const env = { ...process.env, PATH: noCompilers.PATH, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
 run('npm', ['install', '--offline', '--no-audit', '--no-fund', mainTarball, platformTarball], { cwd: consumer, env })
 const installed = fs.readdirSync(path.join(consumer, 'node_modules')).sort()
