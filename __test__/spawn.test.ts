@@ -187,24 +187,37 @@ test('the same without the limit: spawn resolves and the file holds every byte',
  * done by then: a second file thread takes its write, and ends once idle. */
 const OTHER_FILE = { otherFileOutput: 'other file\r\n', otherFileStatus: OK, fileThreadsWhileHeld: 2, fileThreadsAfter: 1 }
 
-linuxOnly(LINUX.strace, test)('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
+/**
+ * Runs spawn-slow-file.js with strace holding each `call` on `file` for a while. Under strace
+ * every traced call of every process stops for it, so on a loaded machine the other child and
+ * the other spawn() can take seconds: a run whose hold ended before they were done
+ * (`stillHeld: false`) shows nothing either way, and runs again with the hold doubled, up to
+ * 20 s; the last run is what the test judges.
+ */
+async function heldRun(mode: 'stdin' | 'stdout', file: string, call: string, inject: (seconds: number) => string) {
+  for (let seconds = 5; ; seconds *= 2) {
+    if (mode === 'stdin') fs.writeFileSync(file, 'first\n')
+    else fs.writeFileSync(file, '')
+    const strace = ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', `trace=${call}`, '-e', inject(seconds), '-P', file, '--']
+    const run = await runNode('spawn-slow-file.js', [mode, file], { wrapper: strace })
+    const seen = JSON.parse(run.stdout)
+    if (seen.stillHeld || seconds >= 20) return { run, seen }
+  }
+}
+
+linuxOnly(LINUX.strace, test)('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s or more), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
-  fs.writeFileSync(file, '')
-  const strace = ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=write', '-e', 'inject=write:delay_enter=5s', '-P', file, '--']
-  const run = await runNode('spawn-slow-file.js', ['stdout', file], { wrapper: strace })
+  const { run, seen } = await heldRun('stdout', file, 'write', (s) => `inject=write:delay_enter=${s}s`)
   t.deepEqual(
-    JSON.parse(run.stdout),
+    seen,
     { otherOutput: 'other\r\n', otherStatus: OK, ...OTHER_FILE, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: 'first\r\n' },
     run.stderr,
   )
 })
 
-linuxOnly(LINUX.strace, test)('a slow file as stdin stalls no other pty and no other file: while spawn\'s read of it is held (strace delays it 5 s), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
+linuxOnly(LINUX.strace, test)('a slow file as stdin stalls no other pty and no other file: while spawn\'s read of it is held (strace delays it 5 s or more), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
-  fs.writeFileSync(file, 'first\n')
-  const strace = ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', 'trace=read', '-e', 'inject=read:delay_enter=5s:when=1', '-P', file, '--']
-  const run = await runNode('spawn-slow-file.js', ['stdin', file], { wrapper: strace })
-  const seen = JSON.parse(run.stdout)
+  const { run, seen } = await heldRun('stdin', file, 'read', (s) => `inject=read:delay_enter=${s}s:when=1`)
   t.deepEqual(
     { ...seen, output: undefined },
     { otherOutput: 'other\r\n', otherStatus: OK, ...OTHER_FILE, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: undefined },
