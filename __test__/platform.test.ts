@@ -59,10 +59,10 @@ linuxOnly('only the Linux backend has paths to choose between', test)('NAPI_PTY_
   t.deepEqual(JSON.parse(run.stdout), { output: 'ok', exitCode: 0, error: 'ENOENT chdir' })
 })
 
-// CI runs the whole suite again with NAPI_PTY_READ=uring; in that run the ring is required, so
-// that it cannot quietly test epoll twice. Elsewhere (a container whose seccomp profile refuses
-// io_uring, an older kernel) the fallback to epoll must deliver the same bytes. Without the
-// variable, or with `epoll`, nothing changes.
+// io_uring is the default read path on Linux; CI runs the suite with NAPI_PTY_READ=uring set, and
+// in that run the ring is required, so that a refused ring cannot pass for it. Elsewhere (a
+// container whose seccomp profile refuses io_uring, an older kernel) the fallback to epoll must
+// deliver the same bytes. CI runs the whole suite again with NAPI_PTY_READ=epoll.
 const ringRequired = process.env.NAPI_PTY_READ === 'uring'
 
 linuxOnly('io_uring exists on Linux only', test)(`NAPI_PTY_READ=uring reads through io_uring${ringRequired ? '' : ' (or, where refused, epoll)'}, every byte in order`, async (t) => {
@@ -75,8 +75,15 @@ linuxOnly('io_uring exists on Linux only', test)(`NAPI_PTY_READ=uring reads thro
   t.true(result.bytes > 100000)
 })
 
-test('NAPI_PTY_READ=epoll, or unset, keeps the epoll path', async (t) => {
-  for (const wrapper of [['env', 'NAPI_PTY_READ=epoll'], ['env', '-u', 'NAPI_PTY_READ']]) {
+linuxOnly('io_uring exists on Linux only', test)('without NAPI_PTY_READ the reactor reads as NAPI_PTY_READ=uring does: io_uring where the kernel grants it', async (t) => {
+  const asked = JSON.parse((await runNode('read-path.js', ['2000'], { wrapper: ['env', 'NAPI_PTY_READ=uring'] })).stdout)
+  const run = await runNode('read-path.js', ['2000'], { wrapper: ['env', '-u', 'NAPI_PTY_READ', '-u', 'NAPI_PTY_PORTABLE'] })
+  t.is(run.code, 0, run.stderr)
+  t.like(JSON.parse(run.stdout), { before: 'none', path: ringRequired ? 'uring' : asked.path, exitCode: 0, exact: true })
+})
+
+test('NAPI_PTY_READ=epoll, and NAPI_PTY_PORTABLE=1 (macOS has no io_uring), read through epoll', async (t) => {
+  for (const wrapper of [['env', 'NAPI_PTY_READ=epoll'], ['env', '-u', 'NAPI_PTY_READ', 'NAPI_PTY_PORTABLE=1']]) {
     const run = await runNode('read-path.js', ['2000'], { wrapper })
     t.is(run.code, 0, run.stderr)
     t.like(JSON.parse(run.stdout), { before: 'none', path: 'epoll', exitCode: 0, exact: true }, wrapper.join(' '))

@@ -46,8 +46,9 @@ const PEERS = [
   { key: 'napi-pty', label: 'napi-pty', kind: 'node' },
   { key: 'napi-pty-spawn', label: 'napi-pty spawn()', kind: 'node' },
   { key: 'napi-pty-forkpath', label: 'napi-pty (fork path)', kind: 'node', env: { NAPI_PTY_STRATEGY: 'fork' } },
-  // The reactor reading through io_uring (opt-in; src/reactor/uring.rs).
-  { key: 'napi-pty-uring', label: 'napi-pty (io_uring)', kind: 'node', env: { NAPI_PTY_READ: 'uring' } },
+  // The reactor reading with epoll and read(2), the fallback where io_uring is refused (the
+  // default, `napi-pty`, reads through io_uring; src/reactor/uring.rs).
+  { key: 'napi-pty-epoll', label: 'napi-pty (epoll)', kind: 'node', env: { NAPI_PTY_READ: 'epoll' } },
   { key: 'node-pty', label: 'node-pty', kind: 'node', module: 'node-pty' },
   // node-pty's API over napi-pty (the `napi-pty/node-pty` export), run by the same code as node-pty.
   { key: 'napi-pty-node-pty', label: 'napi-pty/node-pty', kind: 'node' },
@@ -84,7 +85,7 @@ function scenarios(quick) {
     {
       key: 'throughput',
       title: '1. Throughput',
-      peers: ['napi-pty', 'napi-pty-uring', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff', 'c-uring', 'c-uring-receiver'],
+      peers: ['napi-pty', 'napi-pty-epoll', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff', 'c-uring', 'c-uring-receiver'],
       reps: quick ? 1 : 5,
       timeout: quick ? 60 : 300,
       params: { bytes: quick ? 16 * MiB : 256 * MiB },

@@ -56,8 +56,10 @@ function napiPty() {
   return {
     async start(argv, on) {
       const child = await fork(argv, { cols: 80, rows: 24 })
-      // The io_uring row must measure io_uring: a kernel that refused it fails the job.
-      if (process.env.NAPI_PTY_READ === 'uring' && readPath() !== 'uring') throw new Error('io_uring refused: the reactor reads with epoll')
+      // Each row measures the path it names: asked for io_uring (or epoll), a process that read
+      // otherwise fails the job. The default row reads as the kernel allows (io_uring if granted).
+      const asked = process.env.NAPI_PTY_READ
+      if ((asked === 'uring' || asked === 'epoll') && readPath() !== asked) throw new Error(`NAPI_PTY_READ=${asked}, but the reactor reads with ${readPath()}`)
       child.on('data', on.data)
       child.once('exit', () => on.exit())
       return child
@@ -110,7 +112,7 @@ function childProcess() {
 const PEERS = {
   'napi-pty': napiPty,
   'napi-pty-forkpath': napiPty, // the same code; run.js sets NAPI_PTY_STRATEGY=fork
-  'napi-pty-uring': napiPty, // the same code; run.js sets NAPI_PTY_READ=uring
+  'napi-pty-epoll': napiPty, // the same code; run.js sets NAPI_PTY_READ=epoll
   'node-pty': () => nodePty('node-pty'),
   // By the package's own name: what a switching user requires.
   'napi-pty-node-pty': () => nodePty('napi-pty/node-pty'),

@@ -55,8 +55,9 @@ pub fn step_syscalls() -> Vec<&'static str> {
     .collect()
 }
 
-/// How the reactor reads the masters: `"uring"` (io_uring, asked for with `NAPI_PTY_READ=uring`
-/// and accepted by the kernel) or `"epoll"`; `"none"` until the first child has started it.
+/// How the reactor reads the masters: `"uring"` (io_uring: the default on Linux where the kernel
+/// accepts it) or `"epoll"` (`NAPI_PTY_READ=epoll`, `NAPI_PTY_PORTABLE=1`, a refused ring, or
+/// not Linux); `"none"` until the first child has started it.
 /// For tests and diagnostics: it says which path a run really took.
 #[napi]
 pub fn read_path() -> &'static str {

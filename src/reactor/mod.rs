@@ -11,7 +11,7 @@
 //!   while the JS side has paused, so memory stays bounded whatever the child prints.
 //! - [`entry`]: what the reactor alone knows of each pty.
 //! - [`output`]: how a pty's output is gathered into chunks, and where it is in its life.
-//! - [`uring`]: the io_uring read path, on Linux when `NAPI_PTY_READ=uring` asks for it.
+//! - [`uring`]: the io_uring read path, on Linux by default (`NAPI_PTY_READ=epoll` turns it off).
 //! - this file: the loop.
 
 mod entry;

@@ -1,4 +1,5 @@
-//! The io_uring read path (Linux, opt-in with `NAPI_PTY_READ=uring`): each master is read by
+//! The io_uring read path (Linux, the default where the kernel grants it; `NAPI_PTY_READ=epoll`
+//! turns it off): each master is read by
 //! one multishot read (`IORING_OP_READ_MULTISHOT`) into a small ring of provided buffers, and
 //! the reactor reaps the completions of every master in batches, with no `read(2)` per chunk
 //! and no `EAGAIN` read to end a burst.
@@ -60,21 +61,31 @@ pub(crate) fn active() -> bool {
   ACTIVE.load(Ordering::SeqCst)
 }
 
-/// The read path chosen at the reactor's start: the io_uring one when `NAPI_PTY_READ=uring`
-/// and the kernel accepts all it needs, else `None` (epoll), silently: seccomp filters and old
-/// kernels refuse io_uring in many ways (ENOSYS, EPERM, EINVAL), and the epoll path serves.
+/// The read path chosen at the reactor's start: the io_uring one unless `NAPI_PTY_READ=epoll`
+/// asks for epoll or `NAPI_PTY_PORTABLE=1` for macOS's paths (macOS has no io_uring), and only
+/// if the kernel accepts all it needs; else `None` (epoll), silently: seccomp filters, locked
+/// memory limits and old kernels refuse io_uring in many ways (ENOSYS, EPERM, EINVAL, ENOMEM),
+/// and the epoll path serves. In paired runs the ring used less CPU per byte than epoll
+/// (`bench/README.md`), which is why it is the default.
 pub(super) fn start() -> Option<Uring> {
   let setting = std::env::var("NAPI_PTY_READ").ok();
-  let uring = choose(setting.as_deref(), Uring::probe);
+  let uring = choose(setting.as_deref(), crate::sys::portable(), Uring::probe);
   ACTIVE.store(uring.is_some(), Ordering::SeqCst);
   uring
 }
 
-/// `probe` is only called when `setting` asks for io_uring; any error it gives means epoll.
-fn choose<T>(setting: Option<&str>, probe: impl FnOnce() -> io::Result<T>) -> Option<T> {
+/// `probe` is only called when io_uring is wanted: asked for (`uring`), or by default outside
+/// the portable paths. Any error it gives means epoll.
+fn choose<T>(
+  setting: Option<&str>,
+  portable: bool,
+  probe: impl FnOnce() -> io::Result<T>,
+) -> Option<T> {
   match setting {
+    Some("epoll") => None,
     Some("uring") => probe().ok(),
-    _ => None,
+    _ if portable => None,
+    _ => probe().ok(),
   }
 }
 
@@ -408,19 +419,30 @@ mod tests {
   use super::*;
 
   #[test]
-  fn the_ring_is_probed_only_when_asked_for() {
-    let never = || -> io::Result<()> { panic!("probed without being asked") };
-    assert!(choose(None, never).is_none());
-    assert!(choose(Some("epoll"), never).is_none());
-    assert!(choose(Some(""), never).is_none());
+  fn the_ring_is_not_probed_when_epoll_is_asked_for_or_the_paths_are_portable() {
+    let never = || -> io::Result<()> { panic!("probed without being wanted") };
+    assert!(choose(Some("epoll"), false, never).is_none());
+    assert!(choose(Some("epoll"), true, never).is_none());
+    assert!(choose(None, true, never).is_none());
+    assert!(choose(Some(""), true, never).is_none());
+  }
+
+  #[test]
+  fn the_ring_is_the_default_and_may_be_asked_for_on_the_portable_paths() {
+    assert_eq!(choose(None, false, || Ok(7)), Some(7));
+    assert_eq!(choose(Some(""), false, || Ok(7)), Some(7));
+    assert_eq!(choose(Some("uring"), true, || Ok(7)), Some(7));
   }
 
   #[test]
   fn a_refused_ring_falls_back_to_epoll() {
     for errno in [libc::ENOSYS, libc::EPERM, libc::EINVAL, libc::ENOMEM] {
       let refused = || -> io::Result<()> { Err(io::Error::from_raw_os_error(errno)) };
-      assert!(choose(Some("uring"), refused).is_none(), "errno {errno}");
+      assert!(
+        choose(Some("uring"), false, refused).is_none(),
+        "errno {errno}"
+      );
+      assert!(choose(None, false, refused).is_none(), "errno {errno}");
     }
-    assert_eq!(choose(Some("uring"), || Ok(7)), Some(7));
   }
 }
