@@ -194,11 +194,12 @@ const OTHER_FILE = { otherFileOutput: 'other file\r\n', otherFileStatus: OK, fil
  * (`stillHeld: false`) shows nothing either way, and runs again with the hold doubled, up to
  * 20 s; the last run is what the test judges.
  */
-async function heldRun(mode: 'stdin' | 'stdout', file: string, call: string, inject: (seconds: number) => string) {
+async function heldRun(mode: 'stdin' | 'stdout', file: string) {
+  // stdin: spawn's one read of the file is held; stdout: each of its writes.
+  const [call, when] = mode === 'stdin' ? ['read', ':when=1'] : ['write', '']
   for (let seconds = 5; ; seconds *= 2) {
-    if (mode === 'stdin') fs.writeFileSync(file, 'first\n')
-    else fs.writeFileSync(file, '')
-    const strace = ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', `trace=${call}`, '-e', inject(seconds), '-P', file, '--']
+    fs.writeFileSync(file, mode === 'stdin' ? 'first\n' : '')
+    const strace = ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-e', `trace=${call}`, '-e', `inject=${call}:delay_enter=${seconds}s${when}`, '-P', file, '--']
     const run = await runNode('spawn-slow-file.js', [mode, file], { wrapper: strace })
     const seen = JSON.parse(run.stdout)
     if (seen.stillHeld || seconds >= 20) return { run, seen }
@@ -207,7 +208,7 @@ async function heldRun(mode: 'stdin' | 'stdout', file: string, call: string, inj
 
 linuxOnly(LINUX.strace, test)('a slow file as stdout stalls no other pty and no other file: while spawn\'s write to its file is held (strace delays it 5 s or more), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
-  const { run, seen } = await heldRun('stdout', file, 'write', (s) => `inject=write:delay_enter=${s}s`)
+  const { run, seen } = await heldRun('stdout', file)
   t.deepEqual(
     seen,
     { otherOutput: 'other\r\n', otherStatus: OK, ...OTHER_FILE, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: 'first\r\n' },
@@ -217,7 +218,7 @@ linuxOnly(LINUX.strace, test)('a slow file as stdout stalls no other pty and no 
 
 linuxOnly(LINUX.strace, test)('a slow file as stdin stalls no other pty and no other file: while spawn\'s read of it is held (strace delays it 5 s or more), another child\'s output and exit arrive, and another spawn() writes its own file', async (t) => {
   const file = path.join(dir, `slow-${files++}`)
-  const { run, seen } = await heldRun('stdin', file, 'read', (s) => `inject=read:delay_enter=${s}s:when=1`)
+  const { run, seen } = await heldRun('stdin', file)
   t.deepEqual(
     { ...seen, output: undefined },
     { otherOutput: 'other\r\n', otherStatus: OK, ...OTHER_FILE, sizeWhenOtherDone: 0, stillHeld: true, status: OK, output: undefined },

@@ -76,7 +76,8 @@ function runWorker(scenario, params = {}, options = {}) {
       resolve({
         scenario,
         strategy: options.strategy ?? 'clone-vfork',
-        read: options.read ?? (env.NAPI_PTY_READ === 'uring' ? 'uring' : 'epoll'),
+        // What was asked for; unset means the default (io_uring where the kernel grants it).
+        read: options.read ?? env.NAPI_PTY_READ,
         params,
         fdLimit: options.fdLimit,
         report,
