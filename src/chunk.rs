@@ -1,10 +1,11 @@
 //! How a chunk of output becomes a JavaScript `Buffer`: over the bytes the reactor read, with no
-//! copy, and with its size reported to V8 so that garbage chunks are collected as their bytes
-//! add up.
+//! copy, and with its size reported to V8 a second time.
 //!
-//! Without that report V8 sees only a small object per Buffer and collects them by their count,
-//! not their bytes: a stream read as it comes in large chunks would then hold far more memory
-//! than its chunks in flight, until the next collection that happens to come.
+//! V8 counts the bytes behind an external Buffer itself. A flood allocates almost nothing in V8's
+//! young generation, so garbage chunks are not freed by its frequent small collections but wait
+//! for the full ones that this count starts as it grows. Counting each chunk twice makes those
+//! come more than twice as often, so a stream read as it comes holds far less memory for a
+//! little more of the collector's time (bench/README.md, "External memory", has the figures).
 
 use std::ffi::c_void;
 use std::ptr;
