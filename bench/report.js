@@ -148,6 +148,7 @@ function summarize(json) {
     }
   }
   s.targets = targets(json, s)
+  s.readTargets = readTargets(json, s)
   return s
 }
 
@@ -255,6 +256,74 @@ function targets(json, s) {
     const node = s.idle['node-child-process']
     const nodeNote = node ? `Node's child_process without a pty: ${fx(ratio(node.cpuWindowMs, s.idle[C].cpuWindowMs), 1)}× C` : undefined
     add('idle parent CPU ≤ 2× C', `${fx(s.idle['napi-pty'].cpuWindowMs, 1)} vs ${fx(s.idle[C].cpuWindowMs, 1)} ms (${fx(r, 1)}× C)`, r === undefined ? undefined : r <= 2, nodeNote)
+  }
+  return t
+}
+
+/**
+ * Issue 26's targets: the stream against the two-thread C program (`handoff.c`), the floor of a
+ * design that reads on one thread and hands the chunks to another, and against every peer;
+ * `spawn()` to a file against C writing each read to a file. Judged, as issue 6's, on the ratio
+ * of medians; the issue asks for at least 7 alternating processes, so a run with fewer judges
+ * nothing.
+ */
+function readTargets(json, s) {
+  const t = []
+  const tp = s.throughput
+  const me = tp?.['napi-pty']
+  if (!me) return t
+  const add = (target, measured, met, note) => t.push({ target, measured, met, note })
+  const fx = (x, d = 2) => (x === undefined ? '—' : x.toFixed(d))
+  const reps = json.scenarios.find((x) => x.key === 'throughput')?.reps ?? 0
+  const judged = (met) => (reps >= 7 ? met : undefined)
+  const few = reps >= 7 ? undefined : `the issue asks for at least 7 processes; this run made ${reps}`
+  const paired = (peer, ref, value) => {
+    const q = pairedRatios(json, 'throughput', peer, ref, value)
+    return q && `paired by repetition: ${fx(q.median)}×, ${fx(q.min)}–${fx(q.max)}× over ${q.n}`
+  }
+  const notes = (...n) => n.filter(Boolean).join('; ') || undefined
+  const floor = tp['c-handoff']
+  if (floor) {
+    const epoll = tp['napi-pty-epoll']
+    const r = ratio(me.mibps, floor.mibps)
+    const re = epoll && ratio(epoll.mibps, floor.mibps)
+    add(
+      'stream throughput ≥ 0.97× the two-thread C program',
+      `${fx(r)}× (${fx(me.mibps, 0)} vs ${fx(floor.mibps, 0)} MiB/s)`,
+      r === undefined ? undefined : judged(r >= 0.97 && me.exact === me.runs),
+      notes(paired('napi-pty', 'c-handoff', (d) => d.bytes / d.ms), re !== undefined && `epoll path ${fx(re)}×`, few),
+    )
+    const c = ratio(me.cpuMsPerGiB, floor.cpuMsPerGiB)
+    const ce = epoll && ratio(epoll.cpuMsPerGiB, floor.cpuMsPerGiB)
+    const reader = me.readerMs !== undefined && floor.readerMs !== undefined ? `reading thread ${fx(ratio(me.readerMs, floor.readerMs))}× C's` : undefined
+    add(
+      'stream parent CPU per byte ≤ 1.1× the two-thread C program',
+      `${fx(c)}× (${fx(me.cpuMsPerGiB, 0)} vs ${fx(floor.cpuMsPerGiB, 0)} ms/GiB)`,
+      c === undefined ? undefined : judged(c <= 1.1),
+      notes(paired('napi-pty', 'c-handoff', (d) => d.cpuMs / d.bytes), reader, ce !== undefined && `epoll path ${fx(ce)}×`, few),
+    )
+  }
+  const peers = OTHER_PEERS.filter((p) => tp[p]?.mibps !== undefined).sort((a, b) => tp[b].mibps - tp[a].mibps)
+  if (peers.length) {
+    const best = peers[0]
+    const lossy = peers.filter((p) => tp[p].exact < tp[p].runs).map((p) => label(json, p))
+    add(
+      "stream throughput ≥ every peer's",
+      `${fx(me.mibps, 0)} MiB/s; fastest peer ${label(json, best)} ${fx(tp[best].mibps, 0)}`,
+      judged(me.mibps >= tp[best].mibps && me.exact === me.runs),
+      notes(lossy.length && `short of bytes in some runs: ${lossy.join(', ')}`, few),
+    )
+  }
+  const spawned = tp['napi-pty-spawn']
+  const file = tp['c-forkpty-file']
+  if (spawned && file) {
+    const r = ratio(spawned.cpuMsPerGiB, file.cpuMsPerGiB)
+    add(
+      '`spawn()` to a file: CPU per byte ≤ 1.05× C writing to a file',
+      `${fx(r)}× (${fx(spawned.cpuMsPerGiB, 0)} vs ${fx(file.cpuMsPerGiB, 0)} ms/GiB)`,
+      r === undefined ? undefined : judged(r <= 1.05),
+      notes(paired('napi-pty-spawn', 'c-forkpty-file', (d) => d.cpuMs / d.bytes), few),
+    )
   }
   return t
 }
@@ -451,6 +520,14 @@ function markdown(json, opts = {}) {
     table(
       ['target', 'measured', 'met'],
       s.targets.map((t) => [t.target, t.measured + (t.note ? ` (${t.note})` : ''), t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**']),
+    )
+  }
+  if (s.readTargets?.length) {
+    line(`## Targets of issue 26, on this run's figures`)
+    line()
+    table(
+      ['target', 'measured', 'met'],
+      s.readTargets.map((t) => [t.target, t.measured + (t.note ? ` (${t.note})` : ''), t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**']),
     )
   }
   const failures = json.results.filter((x) => !x.ok)
