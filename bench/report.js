@@ -514,20 +514,16 @@ function markdown(json, opts = {}) {
   }
   current = out
   for (const { key } of json.scenarios) out.push(...(sections[key] ?? []))
-  if (s.targets?.length) {
-    line(`## Targets of issue 6, on this run's figures`)
+  for (const [issue, rows] of [
+    [6, s.targets],
+    [26, s.readTargets],
+  ]) {
+    if (!rows?.length) continue
+    line(`## Targets of issue ${issue}, on this run's figures`)
     line()
     table(
       ['target', 'measured', 'met'],
-      s.targets.map((t) => [t.target, t.measured + (t.note ? ` (${t.note})` : ''), t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**']),
-    )
-  }
-  if (s.readTargets?.length) {
-    line(`## Targets of issue 26, on this run's figures`)
-    line()
-    table(
-      ['target', 'measured', 'met'],
-      s.readTargets.map((t) => [t.target, t.measured + (t.note ? ` (${t.note})` : ''), t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**']),
+      rows.map((t) => [t.target, t.measured + (t.note ? ` (${t.note})` : ''), t.met === undefined ? 'n/a' : t.met ? 'yes' : '**no**']),
     )
   }
   const failures = json.results.filter((x) => !x.ok)
