@@ -167,13 +167,14 @@ function pairedRatios(json, scenario, peer, ref, value) {
 // ---------------------------------------------------------------------------------------------
 // The issue's targets, judged on this run's figures (a report, never an assertion).
 
+/** A ratio or figure for the targets' tables, with a dash where there is none. */
+const fx = (x, d = 2) => (x === undefined ? '—' : x.toFixed(d))
 const NODE_PTY_PEERS = ['node-pty', 'lydell-node-pty']
 const OTHER_PEERS = ['node-pty', 'lydell-node-pty', 'ruspty', 'python-fork', 'python-spawn']
 
 function targets(json, s) {
   const t = []
   const add = (target, measured, met, note) => t.push({ target, measured, met, note })
-  const fx = (x, d = 2) => (x === undefined ? '—' : x.toFixed(d))
   const C = 'c-forkpty'
 
   if (s.throughput?.[C]) {
@@ -273,7 +274,6 @@ function readTargets(json, s) {
   const me = tp?.['napi-pty']
   if (!me) return t
   const add = (target, measured, met, note) => t.push({ target, measured, met, note })
-  const fx = (x, d = 2) => (x === undefined ? '—' : x.toFixed(d))
   const reps = json.scenarios.find((x) => x.key === 'throughput')?.reps ?? 0
   const judged = (met) => (reps >= 7 ? met : undefined)
   const few = reps >= 7 ? undefined : `the issue asks for at least 7 processes; this run made ${reps}`
