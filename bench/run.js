@@ -432,7 +432,7 @@ async function writeReport(json, prefix) {
   } catch (err) {
     chartNote = `chart not rendered: ${err.message}`
   }
-  const md = markdown(json, { chart: fs.existsSync(`${prefix}.svg`) ? path.basename(`${prefix}.svg`) : undefined, chartNote })
+  const md = markdown(json, { chart: fs.existsSync(`${prefix}.svg`) ? path.basename(`${prefix}.svg`) : undefined, chartNote }) + foregroundLine(json.foreground)
   fs.writeFileSync(`${prefix}.md`, md)
   return md
 }
@@ -520,8 +520,7 @@ async function main() {
   if (!onlyScenarios || onlyScenarios.includes('foreground')) json.foreground = foregroundCost(log)
   json.durationS = Math.round((Date.now() - t0) / 1000)
 
-  const md = (await writeReport(json, prefix)) + foregroundLine(json.foreground)
-  if (json.foreground) fs.appendFileSync(`${prefix}.md`, foregroundLine(json.foreground))
+  const md = await writeReport(json, prefix)
   process.stdout.write(md)
   log(`\nwrote ${path.relative(process.cwd(), prefix)}.{md,json,svg} in ${json.durationS} s`)
 }
