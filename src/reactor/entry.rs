@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::handle::{reactor, PtyShared};
-use super::output::{Life, Output};
+use super::output::{Life, Output, DELIVERY_BATCH};
 use super::uring::Uring;
 use crate::fd::{self, WriteMode};
 use crate::master;
@@ -37,6 +37,9 @@ pub(super) struct Entry {
   pub(super) relay: Option<Box<Relay>>,
   /// Deadlines of this entry already in the timer heap.
   scheduled: Vec<Instant>,
+  /// Full chunks read while the output streams, each holding a credit, not yet sent: they go
+  /// together ([`DELIVERY_BATCH`]), and before the end of the output or the exit.
+  batch: Vec<Vec<u8>>,
 }
 
 /// Sends `event` unless the Env has gone.
@@ -60,6 +63,7 @@ impl Entry {
       output: Output::new(),
       relay: None,
       scheduled: Vec::new(),
+      batch: Vec::new(),
     }
   }
 
@@ -250,6 +254,9 @@ impl Entry {
       self.reap();
     }
     let id = self.shared.id;
+    if self.unsent_eof || self.unsent_exit.is_some() {
+      self.send_batch();
+    }
     let eof = std::mem::take(&mut self.unsent_eof);
     match (eof, self.unsent_exit.take()) {
       (true, Some(status)) => self.emit(Event::EofExit { id, status }),
@@ -261,6 +268,7 @@ impl Entry {
 
   /// The readable side is complete: the master said EIO, or the exit grace ran out.
   fn finish_output(&mut self) {
+    self.send_batch();
     let mut deliver = deliverer(&self.shared, &self.sink, self.orphaned);
     if self.output.finish(&mut deliver) {
       self.unsent_eof = true;
@@ -306,25 +314,55 @@ impl Entry {
     let Some(fd) = guard.as_ref().map(|f| f.as_raw_fd()) else {
       return;
     };
-    let mut deliver = deliverer(&shared, &self.sink, self.orphaned);
+    // Only while the child runs: after its exit or a hang-up each chunk goes at once, so that
+    // the end of the output follows its last bytes in the same turn.
+    let batching = self.output.short_read_empties();
+    if !batching {
+      self.send_batch();
+    }
+    let mut batch = std::mem::take(&mut self.batch);
     let pts = &shared.pts_name;
     let id = shared.id;
-    let ended = match uring.filter(|u| u.reads(id)) {
-      Some(uring) => self
-        .output
-        .read(&shared, spare, &mut deliver, &mut |buf, so_far, _| {
-          uring.fill(id, fd, pts, buf, so_far)
-        }),
-      None => self
-        .output
-        .read(&shared, spare, &mut deliver, &mut |buf, so_far, short| {
-          master::read(fd, pts, buf, so_far, short)
-        }),
+    let ended = {
+      let mut send = deliverer(&shared, &self.sink, self.orphaned);
+      let mut deliver = |bytes: Vec<u8>| {
+        if batching {
+          shared.take_credit();
+          batch.push(bytes);
+        } else {
+          send(bytes);
+        }
+      };
+      match uring.filter(|u| u.reads(id)) {
+        Some(uring) => self
+          .output
+          .read(&shared, spare, &mut deliver, &mut |buf, so_far, _| {
+            uring.fill(id, fd, pts, buf, so_far)
+          }),
+        None => self
+          .output
+          .read(&shared, spare, &mut deliver, &mut |buf, so_far, short| {
+            master::read(fd, pts, buf, so_far, short)
+          }),
+      }
     };
-    drop(deliver);
+    self.batch = batch;
+    // A batch waits only while a part-filled chunk does, and while the reactor may read on.
+    if ended || self.batch.len() >= DELIVERY_BATCH || !self.output.holding() || !shared.may_read() {
+      self.send_batch();
+    }
     drop(guard);
     if ended {
       self.finish_output();
+    }
+  }
+
+  /// Sends the full chunks set aside, whose credit each has already taken.
+  fn send_batch(&mut self) {
+    let id = self.shared.id;
+    for bytes in std::mem::take(&mut self.batch) {
+      let credit = self.shared.clone();
+      self.emit(Event::Data { id, credit, bytes });
     }
   }
 }

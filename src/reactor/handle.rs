@@ -18,8 +18,9 @@ use crate::relay::Relay;
 use crate::sink::{Credit, Sink};
 use crate::sys;
 
-/// Chunks read but not yet handed to JavaScript, per pty.
-const MAX_INFLIGHT: u32 = 4;
+/// Chunks read but not yet handed to JavaScript, per pty: room for a batch on its way and the
+/// next one being gathered (see `DELIVERY_BATCH` in `output.rs`).
+const MAX_INFLIGHT: u32 = 8;
 
 /// State of one pty that both the JS thread and the reactor touch.
 pub(crate) struct PtyShared {

@@ -18,6 +18,12 @@ use crate::protocol::{EXIT_GRACE_MAX_MS, EXIT_GRACE_MS};
 /// than from an mmap (and an mremap as it is shrunk to its bytes).
 const DELIVERY_CHUNK: usize = 124 * 1024;
 
+/// While output streams, full chunks go to JavaScript this many at a time, so that its event
+/// loop wakes once for them: each wake-up of a thread that sat idle while the child, the
+/// kernel's terminal work and the reactor ran costs more than handling a chunk. They wait no
+/// longer than the part-filled chunk behind them (see [`STREAM_HOLD`]).
+pub(super) const DELIVERY_BATCH: usize = 4;
+
 /// While output streams (the master had more within this long of the last read), a part-filled
 /// chunk waits up to this long for more before it goes to JavaScript, so that a flood read as
 /// it comes reaches JavaScript in full chunks rather than in as many events as there are
@@ -150,6 +156,11 @@ impl Output {
       deadline: None,
     };
     true
+  }
+
+  /// Whether a part-filled chunk waits for more.
+  pub(super) fn holding(&self) -> bool {
+    self.held.is_some()
   }
 
   /// Whether the held chunk is due (the reactor then reads once more, and delivers it).
