@@ -20,8 +20,9 @@ const DELIVERY_CHUNK: usize = 124 * 1024;
 
 /// While output streams, full chunks go to JavaScript this many at a time, so that its event
 /// loop wakes once for them: each wake-up of a thread that sat idle while the child, the
-/// kernel's terminal work and the reactor ran costs more than handling a chunk. They wait no
-/// longer than the part-filled chunk behind them (see [`STREAM_HOLD`]).
+/// kernel's terminal work and the reactor ran costs more than handling a chunk. A full chunk
+/// waits only while the ones after it fill up, each within [`STREAM_HOLD`] (so at most three
+/// holds); output that pauses sends what waits at once.
 pub(super) const DELIVERY_BATCH: usize = 4;
 
 /// While output streams (the master had more within this long of the last read), a part-filled
