@@ -169,6 +169,12 @@ function pairedRatios(json, scenario, peer, ref, value) {
 
 /** A ratio or figure for the targets' tables, with a dash where there is none. */
 const fx = (x, d = 2) => (x === undefined ? '—' : x.toFixed(d))
+/** The paired ratios of a throughput figure, as a note for the targets' tables. */
+function pairedNote(json, peer, ref, value) {
+  const q = pairedRatios(json, 'throughput', peer, ref, value)
+  return q && `paired by repetition: ${fx(q.median)}×, ${fx(q.min)}–${fx(q.max)}× over ${q.n}`
+}
+
 const NODE_PTY_PEERS = ['node-pty', 'lydell-node-pty']
 const OTHER_PEERS = ['node-pty', 'lydell-node-pty', 'ruspty', 'python-fork', 'python-spawn']
 
@@ -181,10 +187,7 @@ function targets(json, s) {
     for (const peer of ['napi-pty', 'napi-pty-spawn']) {
       const p = s.throughput[peer]
       if (!p) continue
-      const paired = (value) => {
-        const q = pairedRatios(json, 'throughput', peer, C, value)
-        return q && `paired by repetition: ${fx(q.median)}×, ${fx(q.min)}–${fx(q.max)}× over ${q.n}`
-      }
+      const paired = (value) => pairedNote(json, peer, C, value)
       const r = ratio(p.mibps, s.throughput[C].mibps)
       add(
         `throughput ≥ 0.97× C (${label(json, peer)})`,
@@ -277,10 +280,6 @@ function readTargets(json, s) {
   const reps = json.scenarios.find((x) => x.key === 'throughput')?.reps ?? 0
   const judged = (met) => (reps >= 7 ? met : undefined)
   const few = reps >= 7 ? undefined : `the issue asks for at least 7 processes; this run made ${reps}`
-  const paired = (peer, ref, value) => {
-    const q = pairedRatios(json, 'throughput', peer, ref, value)
-    return q && `paired by repetition: ${fx(q.median)}×, ${fx(q.min)}–${fx(q.max)}× over ${q.n}`
-  }
   const notes = (...n) => n.filter(Boolean).join('; ') || undefined
   const floor = tp['c-handoff']
   if (floor) {
@@ -291,7 +290,7 @@ function readTargets(json, s) {
       'stream throughput ≥ 0.97× the two-thread C program',
       `${fx(r)}× (${fx(me.mibps, 0)} vs ${fx(floor.mibps, 0)} MiB/s)`,
       r === undefined ? undefined : judged(r >= 0.97 && me.exact === me.runs),
-      notes(paired('napi-pty', 'c-handoff', (d) => d.bytes / d.ms), re !== undefined && `epoll path ${fx(re)}×`, few),
+      notes(pairedNote(json, 'napi-pty', 'c-handoff', (d) => d.bytes / d.ms), re !== undefined && `epoll path ${fx(re)}×`, few),
     )
     const c = ratio(me.cpuMsPerGiB, floor.cpuMsPerGiB)
     const ce = epoll && ratio(epoll.cpuMsPerGiB, floor.cpuMsPerGiB)
@@ -300,7 +299,7 @@ function readTargets(json, s) {
       'stream parent CPU per byte ≤ 1.1× the two-thread C program',
       `${fx(c)}× (${fx(me.cpuMsPerGiB, 0)} vs ${fx(floor.cpuMsPerGiB, 0)} ms/GiB)`,
       c === undefined ? undefined : judged(c <= 1.1),
-      notes(paired('napi-pty', 'c-handoff', (d) => d.cpuMs / d.bytes), reader, ce !== undefined && `epoll path ${fx(ce)}×`, few),
+      notes(pairedNote(json, 'napi-pty', 'c-handoff', (d) => d.cpuMs / d.bytes), reader, ce !== undefined && `epoll path ${fx(ce)}×`, few),
     )
   }
   const peers = OTHER_PEERS.filter((p) => tp[p]?.mibps !== undefined).sort((a, b) => tp[b].mibps - tp[a].mibps)
@@ -322,7 +321,7 @@ function readTargets(json, s) {
       '`spawn()` to a file: CPU per byte ≤ 1.05× C writing to a file',
       `${fx(r)}× (${fx(spawned.cpuMsPerGiB, 0)} vs ${fx(file.cpuMsPerGiB, 0)} ms/GiB)`,
       r === undefined ? undefined : judged(r <= 1.05),
-      notes(paired('napi-pty-spawn', 'c-forkpty-file', (d) => d.cpuMs / d.bytes), few),
+      notes(pairedNote(json, 'napi-pty-spawn', 'c-forkpty-file', (d) => d.cpuMs / d.bytes), few),
     )
   }
   return t

@@ -254,7 +254,8 @@ impl Entry {
       self.reap();
     }
     let id = self.shared.id;
-    if self.unsent_eof || self.unsent_exit.is_some() {
+    // The end of the output sent what waited already (`finish_output`); the exit must too.
+    if self.unsent_exit.is_some() {
       self.send_batch();
     }
     let eof = std::mem::take(&mut self.unsent_eof);

@@ -1,8 +1,7 @@
 //! The io_uring read path (Linux, the default where the kernel grants it; `NAPI_PTY_READ=epoll`
-//! turns it off): each master is read by
-//! one multishot read (`IORING_OP_READ_MULTISHOT`) into a small ring of provided buffers, and
-//! the reactor reaps the completions of every master in batches, with no `read(2)` per chunk
-//! and no `EAGAIN` read to end a burst.
+//! turns it off): each master is read by one multishot read (`IORING_OP_READ_MULTISHOT`) into
+//! a small ring of provided buffers, and the reactor reaps the completions of every master in
+//! batches, with no `read(2)` per chunk and no `EAGAIN` read to end a burst.
 //!
 //! The ring's own fd sits in the reactor's `mio::Poll` under a token of its own, so the
 //! reactor stays one thread with one wait. A completion only queues the buffer it filled; the
@@ -65,8 +64,8 @@ pub(crate) fn active() -> bool {
 /// asks for epoll or `NAPI_PTY_PORTABLE=1` for macOS's paths (macOS has no io_uring), and only
 /// if the kernel accepts all it needs; else `None` (epoll), silently: seccomp filters, locked
 /// memory limits and old kernels refuse io_uring in many ways (ENOSYS, EPERM, EINVAL, ENOMEM),
-/// and the epoll path serves. In paired runs the ring used less CPU per byte than epoll
-/// (`bench/README.md`), which is why it is the default.
+/// and the epoll path serves. In most paired runs the ring used less CPU per byte than epoll,
+/// and never clearly more (`bench/README.md`), which is why it is the default.
 pub(super) fn start() -> Option<Uring> {
   let setting = std::env::var("NAPI_PTY_READ").ok();
   let uring = choose(setting.as_deref(), crate::sys::portable(), Uring::probe);
