@@ -206,15 +206,30 @@ export async function waitFor(condition: () => boolean, timeoutMs = 15000): Prom
   }
 }
 
-/** The pids of every process whose stdout is the terminal `ptsName` (also once its master is
- * gone and the kernel calls it `ptsName (deleted)`). */
-export function terminalHolders(ptsName: string): number[] {
+/** Now, in the clock ticks since boot (USER_HZ, 100 on Linux) that `/proc/<pid>/stat` gives
+ * a process's start time in. */
+export function bootTicks(): number {
+  return Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0].replace('.', ''))
+}
+
+/**
+ * The pids of every process whose stdout is the terminal `ptsName` (also once its master is
+ * gone and the kernel calls it `ptsName (deleted)`).
+ *
+ * A terminal's number is free again once nothing holds it, and tests running beside this one
+ * open terminals all the time, so a name seen after a terminal was closed may be another's.
+ * With `startedBy` (a `bootTicks()` taken while the terminal was still open) only processes
+ * started by then count: while that terminal lived no other had its number, so they hold it.
+ */
+export function terminalHolders(ptsName: string, startedBy?: number): number[] {
   const out: number[] = []
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     try {
       const target = fs.readlinkSync(`/proc/${name}/fd/1`)
-      if (target === ptsName || target === `${ptsName} (deleted)`) out.push(Number(name))
+      if (target !== ptsName && target !== `${ptsName} (deleted)`) continue
+      const started = Number(procStat(Number(name))?.[19])
+      if (startedBy === undefined || started <= startedBy) out.push(Number(name))
     } catch {
       // Gone, a zombie, or not ours to look at.
     }

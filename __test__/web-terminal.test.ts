@@ -9,7 +9,7 @@ import type { Server } from 'node:http'
 import test from 'ava'
 
 import type { IPty } from '../lib/node-pty'
-import { tempDir, terminalHolders, waitFor } from './helpers'
+import { bootTicks, tempDir, terminalHolders, waitFor } from './helpers'
 
 const CHROMIUM = '/usr/bin/chromium'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -122,13 +122,14 @@ test('a shell in xterm.js in Chromium: typed lines, ls, a 5 MB burst, resize, an
 
   // Closing the tab hangs up: the shell exits and nothing is left on its terminal.
   const shellPid = term.pid
+  const open = bootTicks()
   await page.close()
   // The hang-up and the SIGHUP that follows it race bash's read of the hung-up terminal: bash
   // dies of the signal or, having read the end of its input first, exits 0. Both are an exit.
   const status = await exited
   t.true([JSON.stringify({ exitCode: 0, signal: 1 }), JSON.stringify({ exitCode: 0, signal: 0 })].includes(JSON.stringify(status)), JSON.stringify(status))
-  await waitFor(() => server.terminals.size === 0 && terminalHolders(term.ptsName).length === 0)
+  await waitFor(() => server.terminals.size === 0 && terminalHolders(term.ptsName, open).length === 0)
   t.is(server.terminals.size, 0)
-  t.deepEqual(terminalHolders(term.ptsName), [])
+  t.deepEqual(terminalHolders(term.ptsName, open), [])
   t.throws(() => process.kill(shellPid, 0), { code: 'ESRCH' })
 })
