@@ -131,6 +131,26 @@ test('spawn resolves only once all output is written, also when the child exits 
   }
 })
 
+test('output for a file waits only a moment: a flood, then silence, is all in the file while the child runs (5 runs)', async (t) => {
+  const expected = lines(100000)
+  for (let i = 0; i < 5; i++) {
+    const file = path.join(dir, `paused-${files++}`)
+    const stdin = fs.openSync('/dev/null', 'r')
+    const stdout = fs.openSync(file, 'w')
+    const controller = new AbortController()
+    const running = spawn(['sh', '-c', 'seq 1 100000; exec sleep 60'], { stdin, stdout, signal: controller.signal })
+    try {
+      await waitFor(() => fs.statSync(file).size >= expected.length)
+      t.true(fs.readFileSync(file, 'latin1') === expected, `run ${i}: ${fs.statSync(file).size} bytes`)
+    } finally {
+      controller.abort()
+      await t.throwsAsync(running, { name: 'AbortError' })
+      fs.closeSync(stdin)
+      fs.closeSync(stdout)
+    }
+  }
+})
+
 test('a grandchild that keeps the terminal open does not hang spawn', async (t) => {
   const { status, output } = await spawnToFile(['sh', '-c', 'trap "" HUP; sleep 100 & echo "pid=$!"'])
   t.deepEqual(status, OK)

@@ -79,7 +79,9 @@ impl Entry {
   /// Hands each deadline not yet in the timer heap to `add`, which puts it there: each enters
   /// the heap once, and stale ones are skipped when they come up.
   pub(super) fn schedule(&mut self, mut add: impl FnMut(Instant)) {
-    for at in self.output.deadlines().into_iter().chain([self.kill_at]) {
+    let relay = self.relay.as_ref().and_then(|r| r.deadline());
+    let deadlines = self.output.deadlines().into_iter();
+    for at in deadlines.chain([self.kill_at, relay]) {
       let Some(at) = at else { continue };
       if !self.scheduled.contains(&at) {
         self.scheduled.push(at);

@@ -8,13 +8,16 @@
 //! `MSG_DONTWAIT`; `/dev/null` and its kind never block; a regular file is read or written on
 //! a file thread (`file_io.rs`), since that can.
 //!
-//! [`endpoint`] is how stdin and stdout are used; [`lane`] is one direction's buffer; this file
-//! pumps the two lanes.
+//! [`endpoint`] is how stdin and stdout are used; [`lane`] is one direction's buffer;
+//! [`gather`] decides when output for a file has waited long enough; this file pumps the two
+//! lanes.
 
 mod endpoint;
+mod gather;
 mod lane;
 
 use std::os::fd::RawFd;
+use std::time::Instant;
 
 use mio::{Interest, Registry, Token};
 
@@ -27,6 +30,7 @@ use crate::pty::eof_sequence;
 
 pub(crate) use endpoint::Endpoint;
 use endpoint::{Access, FileRead};
+use gather::Gather;
 use lane::{Lane, READ_CHUNK};
 
 /// The most output gathered for a file while a file thread writes the chunk before.
@@ -56,6 +60,8 @@ pub(crate) struct Relay {
   pub(crate) output_read: u64,
   /// The buffer a file thread gave back, for the output lane's next chunk.
   spare: Vec<u8>,
+  /// Whether output for a file waits for more before it goes to a file thread.
+  gather: Gather,
 }
 
 impl Relay {
@@ -76,6 +82,7 @@ impl Relay {
       done: false,
       output_read: 0,
       spare: Vec::new(),
+      gather: Gather::default(),
     }
   }
 
@@ -126,7 +133,13 @@ impl Relay {
           }
           continue;
         }
-        if !stdout.writing {
+        // While output streams, what was read waits to go in one larger write (`gather`).
+        let may_wait = short_is_empty && !lane.hooked && !lane.ended;
+        if !stdout.writing
+          && !self
+            .gather
+            .wait(lane.pending().len(), may_wait, Instant::now())
+        {
           // The whole chunk goes to a file thread; the lane reads on into the buffer
           // that came back last.
           let mut bytes = std::mem::replace(&mut lane.buf, std::mem::take(&mut self.spare));
@@ -143,7 +156,7 @@ impl Relay {
         }
         // A file thread has the chunk before: gather the next one, up to a limit (a hooked lane
         // hands each chunk to JavaScript as it is read, so it waits instead).
-        if lane.hooked || lane.buf.len() >= FILE_BATCH {
+        if stdout.writing && (lane.hooked || lane.buf.len() >= FILE_BATCH) {
           return false;
         }
       }
@@ -160,6 +173,7 @@ impl Relay {
       }
       // As much as the master has now, in one buffer: one write (or one hook call) for it.
       lane.buf.reserve(READ_CHUNK);
+      let (before, started) = (lane.buf.len(), Instant::now());
       let stop = master::read(
         master,
         pts_path,
@@ -167,6 +181,9 @@ impl Relay {
         &mut self.output_read,
         short_is_empty,
       );
+      if lane.buf.len() > before {
+        self.gather.gave(started, Instant::now());
+      }
       if !lane.buf.is_empty() && lane.hooked {
         out(Out::Chunk(LANE_OUTPUT, lane.buf.clone()));
         lane.clear();
@@ -333,6 +350,11 @@ impl Relay {
         self.note_input();
       }
     }
+  }
+
+  /// When output waiting for a file must go to it (the reactor pumps the relay then).
+  pub(crate) fn deadline(&self) -> Option<Instant> {
+    self.gather.deadline()
   }
 
   /// All output has been read and written: `spawn` may resolve once the child is reaped.
