@@ -10,7 +10,7 @@ use super::handle::{reactor, PtyShared};
 use super::output::{Life, Output, DELIVERY_BATCH};
 use super::uring::Uring;
 use crate::fd::{self, WriteMode};
-use crate::master;
+use crate::master::{self, Stop};
 use crate::protocol::LANE_OUTPUT;
 use crate::relay::{Out, Relay};
 use crate::sink::{Event, Sink};
@@ -136,7 +136,7 @@ impl Entry {
   /// `uring`: the io_uring read path, when the reactor has one (it knows which ptys it reads).
   pub(super) fn service(&mut self, spare: &mut Vec<u8>, uring: Option<&mut Uring>) {
     if self.relay.is_some() {
-      self.pump_relay();
+      self.pump_relay(uring);
     } else {
       self.flush_input();
       self.read_output(spare, uring);
@@ -144,7 +144,7 @@ impl Entry {
     self.send_ends();
   }
 
-  fn pump_relay(&mut self) {
+  fn pump_relay(&mut self, uring: Option<&mut Uring>) {
     let id = self.shared.id;
     let (sink, orphaned) = (&self.sink, self.orphaned);
     let mut emit = |out: Out| {
@@ -164,8 +164,27 @@ impl Entry {
     let read_before = relay.output_read;
     let short_is_empty = self.output.short_read_empties();
     let readable = &mut self.output.readable;
-    let pts_name = &self.shared.pts_name;
-    let would_block = relay.pump_output(master, pts_name, readable, short_is_empty, &mut emit);
+    let pts = &self.shared.pts_name;
+    // The master is read through the ring when the ring reads it, as the stream's is.
+    let would_block = match (master, uring.filter(|u| u.reads(id))) {
+      (Some(fd), Some(uring)) => {
+        let mut ring =
+          |buf: &mut Vec<u8>, so_far: &mut u64, _| uring.fill(id, fd, pts, buf, so_far);
+        relay.pump_output(true, readable, short_is_empty, &mut ring, &mut emit)
+      }
+      (Some(fd), None) => {
+        let mut read =
+          |buf: &mut Vec<u8>, so_far: &mut u64, short| master::read(fd, pts, buf, so_far, short);
+        relay.pump_output(true, readable, short_is_empty, &mut read, &mut emit)
+      }
+      (None, _) => relay.pump_output(
+        false,
+        readable,
+        short_is_empty,
+        &mut |_, _, _| Stop::End,
+        &mut emit,
+      ),
+    };
     if relay.output_read != read_before {
       self.output.heard();
     }

@@ -192,18 +192,9 @@ impl Loop {
             if let Some(entry) = self.entries.get_mut(&id) {
               let registry = &reactor().registry;
               relay.register(registry, token(id, KIND_STDIN), token(id, KIND_STDOUT));
-              // The relay reads the master itself, woken by its readiness.
-              if let Some(uring) = self.uring.as_mut().filter(|u| u.reads(id)) {
-                uring.retire(id);
-                if let Some(fd) = entry.shared.master_fd() {
-                  let _ = registry.reregister(
-                    &mut SourceFd(&fd),
-                    token(id, KIND_MASTER),
-                    Interest::READABLE | Interest::WRITABLE,
-                  );
-                }
-                entry.output.readable = true;
-              }
+              // The relay reads the master as the stream would have: through the ring where
+              // the ring reads it (what the ring took already is the relay's first read).
+              entry.output.readable = true;
               entry.start_relay(relay);
               touched.push(id);
             }

@@ -6,19 +6,20 @@
 //! The ring's own fd sits in the reactor's `mio::Poll` under a token of its own, so the
 //! reactor stays one thread with one wait. A completion only queues the buffer it filled; the
 //! bytes are copied out by [`Uring::fill`], which stands in for one `read()` of the master in
-//! the output's gathering ([`super::output::Output::read`]), so that the chunking, the credit,
-//! the end at EIO with the stranded-output recovery and the exit grace are the epoll path's.
+//! the output's gathering ([`super::output::Output::read`]) and in `spawn`'s copy loop, so
+//! that the chunking, the credit, the end at EIO with the stranded-output recovery and the
+//! exit grace are the epoll path's.
 //!
 //! Backpressure: a filled buffer goes back to the ring only once it has been copied out, and
-//! that only happens while JavaScript has credit. Without credit the ring runs dry, the kernel
-//! ends the multishot read (`ENOBUFS`), and it is armed again once buffers have come back.
+//! that only happens while JavaScript has credit (or `spawn`'s stdout takes more). Otherwise
+//! the ring runs dry, the kernel ends the multishot read (`ENOBUFS`), and it is armed again
+//! once buffers have come back.
 //!
 //! Memory safety, the invariant: **a group's buffers and ring stay mapped and registered while
 //! a read that may write into them is in flight** (`in_flight`: from the submission of the
 //! read until its completion without `IORING_CQE_F_MORE`). A group is only unmapped when it is
-//! retired (its master closed, its output ended or handed to `spawn`'s relay) and no read is in
-//! flight; retiring a group whose read is in flight cancels that read and waits for its final
-//! completion. The master fd may be closed by JavaScript meanwhile: the kernel holds its own
+//! retired (its master closed or its output ended) and no read is in flight; retiring a group
+//! whose read is in flight cancels that read and waits for its final completion. The master fd may be closed by JavaScript meanwhile: the kernel holds its own
 //! reference to the file for the read's life, so the fd number's reuse cannot redirect it. The
 //! read is submitted under the master's read lock, so the fd is the master's when the kernel
 //! looks it up.
@@ -370,9 +371,8 @@ impl Uring {
     Stop::WouldBlock
   }
 
-  /// Pty `id`'s master is no longer read through the ring (it was closed, its output ended,
-  /// or `spawn`'s relay reads it): cancels its read, and unmaps its group once no read is in
-  /// flight.
+  /// Pty `id`'s master is no longer read through the ring (it was closed or its output
+  /// ended): cancels its read, and unmaps its group once no read is in flight.
   pub(super) fn retire(&mut self, id: u32) {
     let Some(group) = self.groups.get_mut(&id) else {
       return;

@@ -96,16 +96,18 @@ impl Relay {
     }
   }
 
-  /// master → stdout. `readable` is the master's readiness; `pts_path` names the slave, for
-  /// [`crate::sys::collect_stranded`]; `short_is_empty`: a short read may stand for the
-  /// `EAGAIN` after it (see [`master::read`]). Returns true when the master would block (the
-  /// caller then starts the exit grace if the child is gone).
+  /// master → stdout. `master_open`: the master is not closed yet; `readable` is its readiness;
+  /// `short_is_empty`: the child runs and the terminal is up. `source` makes one read of the
+  /// master into a buffer's spare capacity, as [`master::read`] does (the reactor's io_uring
+  /// path copies out what its completions gathered instead); it is given `short_is_empty`.
+  /// Returns true when the master would block (the caller then starts the exit grace if the
+  /// child is gone).
   pub(crate) fn pump_output(
     &mut self,
-    master: Option<RawFd>,
-    pts_path: &str,
+    master_open: bool,
     readable: &mut bool,
     short_is_empty: bool,
+    source: &mut impl FnMut(&mut Vec<u8>, &mut u64, bool) -> Stop,
     out: &mut impl FnMut(Out),
   ) -> bool {
     if let Some(err) = self.stdout.as_mut().and_then(|s| s.failed.take()) {
@@ -163,10 +165,10 @@ impl Relay {
       if lane.awaiting || lane.ended {
         return false;
       }
-      let Some(master) = master else {
+      if !master_open {
         lane.ended = true;
         return false;
-      };
+      }
       // Not readable only once a read met EAGAIN: the master would block.
       if !*readable {
         return true;
@@ -174,13 +176,7 @@ impl Relay {
       // As much as the master has now, in one buffer: one write (or one hook call) for it.
       lane.buf.reserve(READ_CHUNK);
       let (before, started) = (lane.buf.len(), Instant::now());
-      let stop = master::read(
-        master,
-        pts_path,
-        &mut lane.buf,
-        &mut self.output_read,
-        short_is_empty,
-      );
+      let stop = source(&mut lane.buf, &mut self.output_read, short_is_empty);
       if lane.buf.len() > before {
         self.gather.gave(started, Instant::now());
       }
