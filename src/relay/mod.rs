@@ -156,8 +156,9 @@ impl Relay {
           stdout.writing = true;
           continue;
         }
-        // A file thread has the chunk before: gather the next one, up to a limit (a hooked lane
-        // hands each chunk to JavaScript as it is read, so it waits instead).
+        // A file thread has the chunk before, or this one waits for more: read on, up to a
+        // limit while a write is out (a hooked lane hands each chunk to JavaScript as it is
+        // read, so it waits instead).
         if stdout.writing && (lane.hooked || lane.buf.len() >= FILE_BATCH) {
           return false;
         }
