@@ -176,9 +176,14 @@ impl Relay {
       }
       // As much as the master has now, in one buffer: one write (or one hook call) for it.
       lane.buf.reserve(READ_CHUNK);
-      let (before, started) = (lane.buf.len(), Instant::now());
+      // Only output for a file waits for more, so only its reads are timed.
+      let to_file = self
+        .stdout
+        .as_ref()
+        .is_some_and(|s| s.access == Access::File);
+      let (before, started) = (lane.buf.len(), to_file.then(Instant::now));
       let stop = source(&mut lane.buf, &mut self.output_read, short_is_empty);
-      if lane.buf.len() > before {
+      if let Some(started) = started.filter(|_| lane.buf.len() > before) {
         self.gather.gave(started, Instant::now());
       }
       if !lane.buf.is_empty() && lane.hooked {
