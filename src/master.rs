@@ -3,11 +3,19 @@
 //! and when input leaves a line open.
 
 use std::os::fd::RawFd;
+use std::time::Duration;
 
 use crate::pty::read_available;
 #[cfg(doc)]
 use crate::sys::read_emptied;
 use crate::sys::{collect_stranded, strandable};
+
+/// Output streams while the master gives more within this long of its last bytes, and while it
+/// streams what was read may wait this long for more: a part-filled chunk for JavaScript (the
+/// reactor's output), bytes for a file (`spawn`'s relay), so that a flood goes on in a few
+/// large pieces rather than one per read. Too short for a person to see; output after a pause
+/// goes at once.
+pub(crate) const STREAM_HOLD: Duration = Duration::from_millis(2);
 
 /// Why [`read`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

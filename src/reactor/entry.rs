@@ -381,10 +381,8 @@ impl Entry {
 
   /// Sends the full chunks set aside, whose credit each has already taken.
   fn send_batch(&mut self) {
-    let id = self.shared.id;
     for bytes in std::mem::take(&mut self.batch) {
-      let credit = self.shared.clone();
-      self.emit(Event::Data { id, credit, bytes });
+      self.emit(data(&self.shared, bytes));
     }
   }
 }
@@ -397,14 +395,16 @@ fn deliverer<'a>(
 ) -> impl FnMut(Vec<u8>) + 'a {
   move |bytes| {
     shared.take_credit();
-    emit(
-      sink,
-      orphaned,
-      Event::Data {
-        id: shared.id,
-        credit: shared.clone(),
-        bytes,
-      },
-    );
+    emit(sink, orphaned, data(shared, bytes));
+  }
+}
+
+/// A chunk of output as the event JavaScript gets; the credit the caller took for it comes
+/// back as the chunk is handed over.
+fn data(shared: &Arc<PtyShared>, bytes: Vec<u8>) -> Event {
+  Event::Data {
+    id: shared.id,
+    credit: shared.clone(),
+    bytes,
   }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::handle::PtyShared;
 #[cfg(doc)]
 use crate::master;
-use crate::master::Stop;
+use crate::master::{Stop, STREAM_HOLD};
 use crate::protocol::{EXIT_GRACE_MAX_MS, EXIT_GRACE_MS};
 
 /// The most output gathered into one `data` event. A pty master gives at most a few KiB per
@@ -24,12 +24,6 @@ const DELIVERY_CHUNK: usize = 124 * 1024;
 /// waits only while the ones after it fill up, each within [`STREAM_HOLD`] (so at most three
 /// holds); output that pauses sends what waits at once.
 pub(super) const DELIVERY_BATCH: usize = 4;
-
-/// While output streams (the master had more within this long of the last read), a part-filled
-/// chunk waits up to this long for more before it goes to JavaScript, so that a flood read as
-/// it comes reaches JavaScript in full chunks rather than in as many events as there are
-/// reads. Short enough not to be seen by a person; output after a pause goes at once.
-const STREAM_HOLD: Duration = Duration::from_millis(2);
 
 /// See [`EXIT_GRACE_MS`].
 const EXIT_GRACE: Duration = Duration::from_millis(EXIT_GRACE_MS as u64);

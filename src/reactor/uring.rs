@@ -19,10 +19,10 @@
 //! a read that may write into them is in flight** (`in_flight`: from the submission of the
 //! read until its completion without `IORING_CQE_F_MORE`). A group is only unmapped when it is
 //! retired (its master closed or its output ended) and no read is in flight; retiring a group
-//! whose read is in flight cancels that read and waits for its final completion. The master fd may be closed by JavaScript meanwhile: the kernel holds its own
-//! reference to the file for the read's life, so the fd number's reuse cannot redirect it. The
-//! read is submitted under the master's read lock, so the fd is the master's when the kernel
-//! looks it up.
+//! whose read is in flight cancels that read and waits for its final completion. The master fd
+//! may be closed by JavaScript meanwhile: the kernel holds its own reference to the file for
+//! the read's life, so the fd number's reuse cannot redirect it. The read is submitted under
+//! the master's read lock, so the fd is the master's when the kernel looks it up.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;

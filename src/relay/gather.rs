@@ -3,26 +3,24 @@
 //! A pty master gives a few KiB per read. Written to a file as it is read, a flood costs one
 //! file-thread job per read: a wake-up of that thread, a `write`, and a report that wakes the
 //! reactor again. While output keeps coming, what was read waits for more instead, up to
-//! [`FILE_GATHER`] bytes and for at most [`FILE_HOLD`], so that a flood reaches the file in
+//! [`FILE_GATHER`] bytes and for at most [`STREAM_HOLD`], so that a flood reaches the file in
 //! writes of a few hundred KiB. Output after a pause (a prompt, a line now and then) goes at
 //! once, and so does everything once the child has exited or the terminal hung up.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use crate::master::STREAM_HOLD;
 
 /// The most bytes that wait for more before they go to a file thread. Per byte, a write this
 /// large costs the same as a larger one; most of what a smaller one saves is the job per read.
-pub(super) const FILE_GATHER: usize = 256 * 1024;
-
-/// The longest any byte waits, as long as a chunk of the stream is held for JavaScript: too
-/// short for a person or a `tail -f` to see.
-pub(super) const FILE_HOLD: Duration = Duration::from_millis(2);
+const FILE_GATHER: usize = 256 * 1024;
 
 /// Whether the output for a file is streaming, and until when what was read may wait.
 #[derive(Debug, Default)]
 pub(super) struct Gather {
   /// When the master last gave bytes.
   last_bytes: Option<Instant>,
-  /// The last read that gave bytes started within [`FILE_HOLD`] of the one before it.
+  /// The last read that gave bytes started within [`STREAM_HOLD`] of the one before it.
   streaming: bool,
   /// While bytes wait: when they go at the latest.
   until: Option<Instant>,
@@ -34,7 +32,7 @@ impl Gather {
   pub(super) fn gave(&mut self, started: Instant, now: Instant) {
     self.streaming = self
       .last_bytes
-      .is_some_and(|t| started.saturating_duration_since(t) < FILE_HOLD);
+      .is_some_and(|t| started.saturating_duration_since(t) < STREAM_HOLD);
     self.last_bytes = Some(now);
   }
 
@@ -46,7 +44,7 @@ impl Gather {
       && pending < FILE_GATHER
       && self.until.is_none_or(|until| now < until);
     if wait {
-      self.until.get_or_insert(now + FILE_HOLD);
+      self.until.get_or_insert(now + STREAM_HOLD);
     } else {
       self.until = None;
     }
@@ -61,6 +59,8 @@ impl Gather {
 
 #[cfg(test)]
 mod tests {
+  use std::time::Duration;
+
   use super::*;
 
   const MS: Duration = Duration::from_millis(1);
@@ -87,16 +87,16 @@ mod tests {
     assert!(!gather.wait(4096, true, t0));
     gather.gave(t0 + MS / 10, t0 + MS / 10);
     assert!(gather.wait(4096, true, t0 + MS / 10));
-    assert_eq!(gather.deadline(), Some(t0 + MS / 10 + FILE_HOLD));
+    assert_eq!(gather.deadline(), Some(t0 + MS / 10 + STREAM_HOLD));
     gather.gave(t0 + MS, t0 + MS);
     assert!(gather.wait(8192, true, t0 + MS), "within the hold");
     assert_eq!(
       gather.deadline(),
-      Some(t0 + MS / 10 + FILE_HOLD),
+      Some(t0 + MS / 10 + STREAM_HOLD),
       "the hold does not move"
     );
     assert!(
-      !gather.wait(8192, true, t0 + MS / 10 + FILE_HOLD),
+      !gather.wait(8192, true, t0 + MS / 10 + STREAM_HOLD),
       "the hold is over"
     );
     assert_eq!(gather.deadline(), None);
