@@ -310,7 +310,7 @@ function readTargets(json, s) {
       "stream throughput ≥ every peer's",
       `${fx(me.mibps, 0)} MiB/s; fastest peer ${label(json, best)} ${fx(tp[best].mibps, 0)}`,
       judged(me.mibps >= tp[best].mibps && me.exact === me.runs),
-      notes(lossy.length && `short of bytes in some runs: ${lossy.join(', ')}`, few),
+      notes(lossy.length && `short of bytes in some runs: ${lossy.join(', ')}`, jsCostNote(json, tp), few),
     )
   }
   const spawned = tp['napi-pty-spawn']
@@ -325,6 +325,19 @@ function readTargets(json, s) {
     )
   }
   return t
+}
+
+/**
+ * What the two-thread C program reads at once its receiver carries the JS side's CPU of the
+ * napi-pty process before it: the fastest the stream's design can go on this machine.
+ */
+function jsCostNote(json, tp) {
+  const cost = tp['c-uring-js-cost']
+  const plain = tp['c-uring-receiver']
+  if (!cost || !plain) return undefined
+  const q = pairedRatios(json, 'throughput', 'napi-pty', 'c-uring-js-cost', (d) => d.bytes / d.ms)
+  const paired = q ? `, the stream paired ${fx(q.median)}× it` : ''
+  return `the C io_uring reader + receiver ${fx(plain.mibps, 0)} MiB/s, ${fx(cost.mibps, 0)} with its receiver spending what the stream's JS side spent${paired}`
 }
 
 function label(json, key) {
@@ -384,7 +397,7 @@ function markdown(json, opts = {}) {
     const n = s.throughput['napi-pty']
     line(`## ${p.title}`)
     line()
-    line(`The child writes ${p.params.bytes} bytes (\`head -c ${p.params.bytes} /dev/zero\`); MiB/s to the last byte received, parent CPU (user + system, all threads) over the transfer, of it the thread that reads the master (napi-pty's reactor; the C programs' reading thread, which in forkpty.c is the program) and the Node peers' event-loop thread, peak RSS of the parent. Median of ${p.reps} process${p.reps > 1 ? 'es' : ''} per peer. \`napi-pty\` reads through \`PtyProcess\` (\`'data'\` events); \`napi-pty spawn()\` copies natively to a file. “C reader + receiver thread” (bench/peers/handoff.c) reads on one thread and hands each chunk (up to 124 KiB, at most 4 queued) to a second thread that frees it at once: the least a design that reads off the event loop can cost. “C io_uring multishot reader” (bench/peers/uring.c) reads on one thread with no read(2) at all: a multishot read into 4 provided 124 KiB buffers, completions reaped in batches (Linux 6.12); “C io_uring reader + receiver thread” hands each full buffer to a second thread as the receiver of handoff.c, the ring's 4 buffers being the credit.`)
+    line(`The child writes ${p.params.bytes} bytes (\`head -c ${p.params.bytes} /dev/zero\`); MiB/s to the last byte received, parent CPU (user + system, all threads) over the transfer, of it the thread that reads the master (napi-pty's reactor; the C programs' reading thread, which in forkpty.c is the program) and the Node peers' event-loop thread, peak RSS of the parent. Median of ${p.reps} process${p.reps > 1 ? 'es' : ''} per peer. \`napi-pty\` reads through \`PtyProcess\` (\`'data'\` events); \`napi-pty spawn()\` copies natively to a file. “C reader + receiver thread” (bench/peers/handoff.c) reads on one thread and hands each chunk (up to 124 KiB, at most 4 queued) to a second thread that frees it at once: the least a design that reads off the event loop can cost. “C io_uring multishot reader” (bench/peers/uring.c) reads on one thread with no read(2) at all: a multishot read into 4 provided 124 KiB buffers, completions reaped in batches (Linux 6.12); “C io_uring reader + receiver thread” hands each full buffer to a second thread as the receiver of handoff.c, the ring's 4 buffers being the credit; “at the JS side's cost”, the same with its receiver spending on each chunk, in CPU, what the \`napi-pty\` process just before it spent beside its reading thread (its JS thread and V8's helpers).`)
     line()
     table(
       ['peer', 'MiB/s', '÷ napi-pty', '÷ C', 'parent CPU (ms)', 'CPU ÷ C', 'reading thread (ms)', 'event loop (ms)', 'peak RSS (MiB)', 'bytes exact'],

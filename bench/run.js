@@ -67,6 +67,10 @@ const PEERS = [
   { key: 'c-uring', label: 'C io_uring multishot reader', kind: 'c', program: 'uring' },
   // The same reader handing each chunk to a second thread, as handoff.c does on epoll.
   { key: 'c-uring-receiver', label: 'C io_uring reader + receiver thread', kind: 'c', program: 'uring', env: { URING_RECEIVER: '1' } },
+  // The same, its receiver spending on each chunk the CPU that the napi-pty process just before
+  // it (same repetition) spent beside its reader: the JS thread and V8's helpers. What the
+  // two-thread design reads at once it carries Node's own cost, with none of napi-pty's code.
+  { key: 'c-uring-js-cost', label: 'C io_uring reader + receiver at the JS side’s cost', kind: 'c', program: 'uring', env: { URING_RECEIVER: '1' }, mirrors: 'napi-pty' },
   // Not a pty: Node's own child_process with the output through a pipe (idle only), what Node
   // costs to hear of children's exits whatever the library.
   { key: 'node-child-process', label: 'Node child_process, no pty', kind: 'node' },
@@ -85,7 +89,7 @@ function scenarios(quick) {
     {
       key: 'throughput',
       title: '1. Throughput',
-      peers: ['napi-pty', 'napi-pty-epoll', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff', 'c-uring', 'c-uring-receiver'],
+      peers: ['napi-pty', 'napi-pty-epoll', 'napi-pty-spawn', ...ALL_SINGLE.slice(1), 'c-forkpty-file', 'c-handoff', 'c-uring', 'c-uring-receiver', 'c-uring-js-cost'],
       // Issue 26 judges the stream on the median of at least 7 alternating processes.
       reps: quick ? 1 : 7,
       timeout: quick ? 60 : 300,
@@ -338,6 +342,22 @@ function runJob(peer, scenario, params, timeoutS) {
   })
 }
 
+/** The 124 KiB chunks napi-pty gathers its output into (DELIVERY_CHUNK), as uring.c's buffers. */
+const CHUNK_BYTES = 124 * 1024
+
+/**
+ * Runs a peer that mirrors the process of its source peer just before it, in the same
+ * repetition: uring.c's receiver spends, per chunk, what that process spent beside its reader.
+ */
+function runMirror(peer, job, results) {
+  const source = results.findLast((r) => r.scenario === job.scenario && r.peer === peer.mirrors && r.rep === job.rep)
+  if (!source?.ok || !(source.data.readerMs >= 0)) return { ok: false, error: `no ${peer.mirrors} process in this repetition to mirror`, elapsedMs: 0 }
+  const beside = Math.max(0, source.data.cpuMs - source.data.readerMs)
+  const workUs = (beside * 1000) / Math.floor(job.params.bytes / CHUNK_BYTES)
+  const mirrored = { ...peer, env: { ...peer.env, URING_RECEIVER_WORK_US: workUs.toFixed(1) } }
+  return runJob(mirrored, job.scenario, job.params, job.timeout).then((r) => (r.ok ? { ...r, data: { ...r.data, mirroredMs: beside } } : r))
+}
+
 const SAMPLED = ['concurrency', 'idle']
 
 function sampleProc(pid, peak) {
@@ -489,6 +509,12 @@ async function main() {
         let order = rep % 2 === 0 ? [...taking] : [...taking].reverse()
         const shift = Math.floor(rep / 2) % Math.max(1, order.length)
         order = [...order.slice(shift), ...order.slice(0, shift)]
+        // A peer that mirrors another runs right after it, with its figures.
+        for (const mirror of order.filter((k) => PEERS.find((p) => p.key === k).mirrors)) {
+          const source = PEERS.find((p) => p.key === mirror).mirrors
+          order.splice(order.indexOf(mirror), 1)
+          if (order.includes(source)) order.splice(order.indexOf(source) + 1, 0, mirror)
+        }
         for (const key of order) jobs.push({ scenario: s.key, variant, rep, peer: key, params: { ...s.params, ...variant, tmpdir: os.tmpdir() }, timeout: s.timeout })
       }
     }
@@ -512,7 +538,7 @@ async function main() {
     json.loadavg.samples.push(load)
     const variant = job.variant.gib !== undefined ? ` ${job.variant.gib} GiB` : ''
     process.stderr.write(`[${i + 1}/${jobs.length}] ${job.scenario}${variant} ${peer.label} (rep ${job.rep + 1}, load ${load.toFixed(2)}) … `)
-    const r = await runJob(peer, job.scenario, job.params, job.timeout)
+    const r = peer.mirrors ? await runMirror(peer, job, json.results) : await runJob(peer, job.scenario, job.params, job.timeout)
     json.results.push({ scenario: job.scenario, variant: job.variant, peer: job.peer, rep: job.rep, load, ...r })
     log(`${r.ok ? 'ok' : `FAILED: ${r.error}`} (${(r.elapsedMs / 1000).toFixed(1)} s)`)
   }

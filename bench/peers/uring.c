@@ -10,6 +10,10 @@
 // gives its slot back (an eventfd the ring polls): the ring's buffers are the credit, and a
 // multishot read that runs out of them ends and is armed again when one comes back. That is
 // napi-pty's design (a reader thread, a consumer thread) on io_uring, beside handoff.c's epoll.
+// URING_RECEIVER_WORK_US=N makes that receiver spend N µs of its own CPU on each full buffer
+// before it frees it: the bench sets N to what a napi-pty process of the same repetition spent
+// beside its reader per chunk (its JS thread and V8's helpers), so that the row shows the
+// two-thread design carrying Node's cost and nothing of napi-pty's.
 // usage: uring PROGRAM [ARG...]; prints the lines forkpty.c prints for one child and one run
 // (the run's with `readerCpu`, the reading thread's own CPU over the transfer), or exits 3
 // with a line on stderr when this kernel refuses the ring or its flags.
@@ -74,6 +78,16 @@ static atomic_int receiver_waits;
 static int to_receiver, to_reader;  // eventfds
 static long long handed;
 static double first_at, t0;
+static double work_ms;  // URING_RECEIVER_WORK_US, in ms
+
+// Spends `ms` of the calling thread's own CPU (not wall time: a thread preempted meanwhile
+// still spends all of it).
+static void work(double ms) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  double until = t.tv_sec * 1e3 + t.tv_nsec / 1e6 + ms;
+  do clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); while (t.tv_sec * 1e3 + t.tv_nsec / 1e6 < until);
+}
 
 static void poke(int fd) { uint64_t one = 1; while (write(fd, &one, 8) < 0 && errno == EINTR) {} }
 static void drain(int fd) { uint64_t n; while (read(fd, &n, 8) < 0 && errno == EINTR) {} }
@@ -93,6 +107,7 @@ static void *receiver(void *arg) {
     if (!c.len) return 0;
     if (!handed) first_at = now() - t0;
     handed += c.len;
+    if (work_ms > 0 && c.len == CHUNK) work(work_ms);
     free(c.bytes);
     pthread_mutex_lock(&lock);
     returned[r_tail++ % (BUFS + 1)] = c.bid;
@@ -155,6 +170,8 @@ int main(int argc, char **argv) {
   double c0 = cpu();
   const char *receiver_env = getenv("URING_RECEIVER");
   int with_receiver = receiver_env && !strcmp(receiver_env, "1");
+  const char *work_env = getenv("URING_RECEIVER_WORK_US");
+  work_ms = work_env ? atof(work_env) / 1e3 : 0;
   int master;
   pid_t pid = forkpty(&master, 0, 0, 0);
   if (pid == 0) { execvp(argv[1], argv + 1); _exit(127); }
