@@ -2,8 +2,8 @@
 //! call that produced it and, where one was involved, the path.
 //!
 //! They cross the Node-API boundary as a small JSON document in the error message, after
-//! `SYS_ERROR_PREFIX` (see `lib.rs`); the facade (`lib/errors.ts`) turns it into a Node-style `Error` with
-//! `code`, `errno`, `syscall` and `path`.
+//! `SYS_ERROR_PREFIX` (see `lib.rs`); the facade (`lib/errors.ts`) turns it into a Node-style
+//! `Error` with `code`, `errno`, `syscall` and `path`.
 
 use std::fmt::Write;
 

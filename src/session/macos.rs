@@ -288,9 +288,10 @@ pub(crate) struct Handle {
 impl Handle {
   /// Opens a handle on `proc`, or `None` when it is gone or its pid is another process's now.
   /// Another user's process can be watched too: xnu checks the right to signal only when
-  /// `NOTE_EXITSTATUS` is asked for, and only `NOTE_EXIT` is. The exit is watched first and the identity checked after, as a pidfd is opened first on
-  /// Linux: a process that still has the pid and the start time the scan saw held that pid all
-  /// along, so it is the one the kqueue watches.
+  /// `NOTE_EXITSTATUS` is asked for, and only `NOTE_EXIT` is. The exit is watched first and the
+  /// identity checked after, as a pidfd is opened first on Linux: a process that still has the
+  /// pid and the start time the scan saw held that pid all along, so it is the one the kqueue
+  /// watches.
   pub(crate) fn open(proc: &Proc) -> Option<Handle> {
     let exit = match watch_exit(proc.pid) {
       Ok(kq) => Some(kq),
