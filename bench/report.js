@@ -329,7 +329,7 @@ function readTargets(json, s) {
 
 /**
  * What the two-thread C program reads at once its receiver carries the JS side's CPU of the
- * napi-pty process before it: the fastest the stream's design can go on this machine.
+ * napi-pty process before it: the stream's design with Node's cost and none of napi-pty's code.
  */
 function jsCostNote(json, tp) {
   const cost = tp['c-uring-js-cost']
