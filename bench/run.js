@@ -164,6 +164,12 @@ function checkPeers(selected) {
     const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(mod)})`], { cwd: ROOT, encoding: 'utf8', timeout: 30000 })
     return r.status === 0 ? undefined : (r.stderr || r.error?.message || 'failed to load').trim().split('\n').find((l) => /Error|error/.test(l)) || 'failed to load'
   }
+  // Several peers run the same C program: it is compiled (and probed) once.
+  const built = new Map()
+  const build = (program = 'forkpty') => {
+    if (!built.has(program)) built.set(program, buildC(program))
+    return built.get(program)
+  }
   let napiReason
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) napiReason = 'not built (run npm run build)'
   else napiReason = nodeModulesOk(path.join(ROOT, 'dist', 'index.js'))
@@ -183,7 +189,9 @@ function checkPeers(selected) {
     else if (peer.kind === 'python') {
       const r = spawnSync('python3', ['-c', 'import pty, select, resource'], { encoding: 'utf8' })
       reason = r.status === 0 ? undefined : `python3 unavailable: ${(r.stderr || r.error?.message || '').trim()}`
-    } else if (peer.kind === 'c') reason = buildC(peer.program)
+    } else if (peer.kind === 'c') reason = build(peer.program)
+    // A row that mirrors another peer's processes has nothing to mirror without them.
+    if (!reason && peer.mirrors && !selected.includes(peer.mirrors)) reason = `mirrors ${peer.mirrors}, which this run leaves out`
     status[peer.key] = { label: peer.label, available: !reason, reason }
   }
   return status
